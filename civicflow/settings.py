@@ -1,0 +1,85 @@
+"""One Settings object for the whole project (env prefix ``CIVICFLOW_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Tests pass overrides to the constructor.
+
+    Every path defaults to a folder under ``var_dir`` so one setting moves the
+    whole runtime state (the store, intake, outputs, quarantine).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CIVICFLOW_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""  # empty: sqlite file under var_dir
+
+    # --- e-application intake (電子申請) ---
+    intake_source: Literal["portal", "folder"] = "portal"
+    export_dir: Path | None = None  # folder source: where the e-application system exports
+    portal_url: str = "http://127.0.0.1:8710"
+    portal_client_id: str = "minato-kosodate"
+    portal_secret: SecretStr = SecretStr("simulator-secret")
+    portal_timeout_s: float = 10.0
+    portal_retries: int = 3
+    portal_backoff_s: float = 1.0
+    max_attachment_bytes: int = 5 * 1024 * 1024
+    batch_size: int = Field(default=100, ge=1)
+
+    # --- review (人による確認) ---
+    review_timeout_s: int = 20 * 3600  # the next nightly run offers unanswered items again
+    review_max_items: int = 50  # items per review form; the rest wait for the next run
+
+    # --- childcare rules (産前産後家事・育児支援) ---
+    childcare_baseline_minutes: float = 10.0
+    childcare_window_before_due_days: int = 280  # apply from the start of pregnancy
+    childcare_housework_until_age: int = 3  # 家事支援: until the day before age 3
+    childcare_doula_until_months: int = 7  # 産後ドゥーラ: until the day before 7 months
+    name_match_threshold: float = 85.0
+    auto_accept_score: float = 95.0
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL of the line-of-business store."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'civicflow.db').resolve()}"
+
+    @property
+    def intake_dir(self) -> Path:
+        """Downloaded applications (PDF + fields JSON), one folder per 受付番号."""
+        return self.var_dir / "intake"
+
+    @property
+    def output_dir(self) -> Path:
+        """Generated documents: 依頼書 PDFs, ledgers, CSV files."""
+        return self.var_dir / "output"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Inputs that could not be processed, with a reason file beside each."""
+        return self.var_dir / "quarantine"
+
+    @property
+    def samples_dir(self) -> Path:
+        """Synthetic data written by ``civicflow samples generate``."""
+        return self.var_dir / "samples"
+
+    @property
+    def folder_export_dir(self) -> Path:
+        """The export folder read by the folder source."""
+        return self.export_dir or self.samples_dir / "childcare" / "export"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
