@@ -239,8 +239,9 @@ class RunSummary(BaseModel):
     flow_run_id: str | None = None
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
-    received: int = 0
-    duplicates_skipped: int = 0
+    received: int = 0  # downloaded for the first time in this run
+    duplicates_skipped: int = 0  # the same 受付番号 again in the listing
+    already_received: int = 0  # listed again but stored by an earlier run: not fetched
     verified: int = 0
     sent_to_review: int = 0
     review_pending: int = 0
@@ -248,6 +249,7 @@ class RunSummary(BaseModel):
     entered: int = 0
     rejected: int = 0
     quarantined: int = 0
+    corrected: int = 0  # reviewer changed something before approving
     documents: list[str] = Field(default_factory=list)
     reviewer_seconds: float = 0.0
     baseline_minutes: float = 0.0

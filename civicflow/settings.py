@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # --- review (人による確認) ---
     review_timeout_s: int = 20 * 3600  # the next nightly run offers unanswered items again
     review_max_items: int = 50  # items per review form; the rest wait for the next run
+    # Reviewer time counted per answered item when the reviewer does not state it: the wall
+    # time from offering to answer, capped here (a form left open overnight is not work).
+    review_seconds_cap_per_item: float = 300.0
 
     # --- childcare rules (産前産後家事・育児支援) ---
     childcare_baseline_minutes: float = 10.0

@@ -1,0 +1,57 @@
+# civicflow — two commands for a newcomer: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# Debian packages: WeasyPrint's libraries (PDF documents), poppler-utils (pdftoppm, to look at PDFs)
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 poppler-utils
+N ?= 60
+SEED ?= 1
+
+.PHONY: help setup system test lint unit demo up down bench clean
+
+help:
+	@echo "make demo   - set everything up, start Prefect + worker + portal simulator, run the process"
+	@echo "make test   - lint, type-check and run the test suite"
+	@echo "make setup  - create .venv and install Python and Debian dependencies"
+	@echo "make up / make down - start / stop the local services"
+	@echo "make bench  - civicflow bench childcare --n 2000 --json"
+
+setup: system $(STAMP)
+
+system:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -U pip setuptools wheel
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q
+
+test: lint unit
+
+up: setup
+	bash deployments/up.sh
+
+down:
+	bash deployments/down.sh
+
+demo: setup
+	bash deployments/demo.sh $(N) $(SEED)
+
+bench: setup
+	$(BIN)/civicflow bench childcare --n 2000 --json
+
+clean: down
+	rm -rf var

@@ -1,0 +1,189 @@
+"""The ``civicflow`` command line (Typer).
+
+The CLI is the outermost shell of the project: commands that run flows import
+``flows`` lazily inside the command, so ``civicflow`` itself stays Prefect-free
+for every other caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from civicflow.settings import get_settings
+
+app = typer.Typer(help="civicflow: 区役所の定型業務の自動化 / city-office automation", no_args_is_help=True)
+db_app = typer.Typer(help="業務データベース / the store", no_args_is_help=True)
+samples_app = typer.Typer(help="合成データ / synthetic data", no_args_is_help=True)
+portal_app = typer.Typer(help="電子申請システムの模擬サーバ / portal simulator", no_args_is_help=True)
+run_app = typer.Typer(help="業務を実行 / run a process", no_args_is_help=True)
+bench_app = typer.Typer(help="性能測定 / benchmarks (JSON)", no_args_is_help=True)
+quarantine_app = typer.Typer(help="隔離した入力 / quarantined inputs", no_args_is_help=True)
+review_app = typer.Typer(help="確認待ち / review queue", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (samples_app, "samples"),
+    (portal_app, "portal"),
+    (run_app, "run"),
+    (bench_app, "bench"),
+    (quarantine_app, "quarantine"),
+    (review_app, "review"),
+):
+    app.add_typer(sub, name=name)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the store's schema to the newest version."""
+    from civicflow.store.db import migrate
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    typer.echo(f"store ready: {settings.db_url.split('@')[-1]}")
+
+
+@samples_app.command("generate")
+def samples_generate(
+    seed: Annotated[int, typer.Option(help="乱数の種 / random seed")] = 1,
+    n: Annotated[int, typer.Option(help="申請件数 / number of applications")] = 60,
+    out: Annotated[Path | None, typer.Option(help="出力先 / output folder")] = None,
+    load: Annotated[bool, typer.Option(help="住民・事業者を業務DBへ取り込む / load masters")] = True,
+) -> None:
+    """Generate residents, providers and e-application exports (seeded, synthetic)."""
+    from civicflow.samples.childcare import generate_childcare
+    from civicflow.samples.loading import load_masters_into_store
+
+    settings = get_settings()
+    out_dir = out or settings.samples_dir
+    sample = generate_childcare(
+        out_dir, seed=seed, n=n, reference_date=dt.date.today()
+    )
+    typer.echo(f"samples written to {out_dir} ({n} applications, seed {seed})")
+    if load:
+        residents, providers = load_masters_into_store(settings, out_dir)
+        typer.echo(f"store: {residents} residents, {providers} providers loaded")
+    typer.echo(json.dumps(sample.counts, ensure_ascii=False))
+
+
+@portal_app.command("serve")
+def portal_serve(
+    port: int = 8710,
+    host: str = "127.0.0.1",
+    export_dir: Path | None = None,
+    state: Path | None = None,
+    fail_rate: float = 0.0,
+    timeout_rate: float = 0.0,
+    delay: float = 0.0,
+    seed: int = 0,
+) -> None:
+    """Serve the e-application export through the portal simulator's HTTP API."""
+    from civicflow.simulators.portal import Faults, run_simulator
+
+    settings = get_settings()
+    run_simulator(
+        host,
+        port,
+        export_dir or settings.folder_export_dir,
+        state or settings.var_dir / "portal-state.json",
+        Faults(fail_rate=fail_rate, timeout_rate=timeout_rate, delay_s=delay, seed=seed),
+    )
+
+
+@run_app.command("childcare")
+def run_childcare(
+    review: Annotated[bool, typer.Option(help="確認者の回答を待つ / wait for review")] = False,
+) -> None:
+    """Run the childcare-support flow once, here (the worker runs it on schedule)."""
+    from flows.childcare_support import childcare_support
+
+    summary = childcare_support(review=review)
+    typer.echo(summary.model_dump_json(indent=2))
+
+
+@quarantine_app.command("list")
+def quarantine_list(process: str = "childcare_support") -> None:
+    """Show the quarantined inputs still waiting for a fix, with the reason."""
+    from civicflow.store import repositories as repo
+    from civicflow.store.db import session_scope
+
+    with session_scope(get_settings().db_url) as session:
+        rows = repo.open_quarantine(session, process)
+        if not rows:
+            typer.echo("隔離中の入力はありません / nothing quarantined")
+        for row in rows:
+            typer.echo(f"{row.item_ref}\t{row.reason_code}\t{row.message_ja}\t{row.message_en}")
+
+
+@review_app.command("list")
+def review_list(process: str = "childcare_support") -> None:
+    """Show the items waiting for a reviewer (receipt numbers and reason codes only)."""
+    from civicflow.store import repositories as repo
+    from civicflow.store.db import session_scope
+
+    with session_scope(get_settings().db_url) as session:
+        for item in repo.pending_reviews(session, process, limit=10_000):
+            codes = ",".join(str(r.get("code")) for r in item.reasons)
+            typer.echo(f"{item.id}\t{item.item_ref}\t{codes}\toffered {item.offered_count}x")
+
+
+@review_app.command("resume")
+def review_resume(
+    flow_run_id: str,
+    reviewer: Annotated[str, typer.Option(help="確認者 / reviewer's name")],
+    approve_all: Annotated[bool, typer.Option(help="全件承認 / approve every item")] = False,
+    reject_all: Annotated[bool, typer.Option(help="全件却下 / reject every item")] = False,
+) -> None:
+    """Answer a waiting review form from the shell (the UI's Resume button does the same)."""
+    from prefect.flow_runs import resume_flow_run
+
+    from civicflow.store import repositories as repo
+    from civicflow.store.db import session_scope
+
+    decision = "approve" if approve_all else "reject" if reject_all else "later"
+    with session_scope(get_settings().db_url) as session:
+        items = [
+            {
+                "item_id": item.id,
+                "receipt_no": item.item_ref,
+                "decision": decision,
+                "resident_id": str(item.proposed.get("resident_id") or ""),
+                "provider_id": str(item.proposed.get("provider_id") or ""),
+            }
+            for item in repo.pending_reviews(session, "childcare_support", limit=10_000)
+            if item.last_offered_run == flow_run_id
+        ]
+    resume_flow_run(flow_run_id, run_input={"reviewer": reviewer, "items": items})  # type: ignore[arg-type]
+    typer.echo(f"resumed {flow_run_id}: {len(items)} items → {decision}")
+
+
+@bench_app.command("childcare")
+def bench_childcare(
+    n: Annotated[int, typer.Option(help="申請件数 / applications")] = 200,
+    seed: int = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
+    work_dir: Path | None = None,
+) -> None:
+    """Run N applications through the Prefect flow and as plain Python; print timings."""
+    from flows.benchmarks import bench_childcare as run_bench
+
+    result = run_bench(n=n, seed=seed, work_dir=work_dir)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>18}: {value}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Entry point for ``python -m civicflow.cli``."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The line-of-business store (業務データベース): schema, sessions, repositories."""

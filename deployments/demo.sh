@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make demo: synthetic data → local services → one run of each process → where to look.
+set -euo pipefail
+N=${1:-60}; SEED=${2:-1}
+source "$(dirname "$0")/env.sh"
+cd "$CIVICFLOW_HOME"
+echo "== 1. synthetic data (seed $SEED, $N e-applications)"
+"$BIN/civicflow" db upgrade
+"$BIN/civicflow" samples generate --n "$N" --seed "$SEED"
+echo "== 2. local services"
+bash deployments/up.sh
+echo "== 3. run the childcare-support process through its deployment"
+"$BIN/python" -m deployments.demo_run

@@ -1,0 +1,1 @@
+"""Reusable Prefect tasks: thin wrappers over civicflow functions."""

@@ -1,0 +1,90 @@
+"""Prefect tasks of the childcare-support process: thin wrappers over the pipeline.
+
+One task per batch, never per field or per document (a task run costs ~9 ms).
+Results are persisted and cached per flow run (the default cache policy includes
+the run id and the inputs) so that a flow resumed after a suspend, which starts
+again from the top, reuses what it already did instead of redoing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from prefect import task
+
+from civicflow import models
+from civicflow.childcare import pipeline
+from civicflow.settings import get_settings
+from civicflow.sources.base import SourceListing, make_source
+from civicflow.store import repositories as repo
+from civicflow.store.db import migrate, session_scope
+from tasks.common import current_flow_run_id, retry_on_transient
+
+IO_RETRIES = {
+    "retries": 3,
+    "retry_delay_seconds": [2, 10, 30],
+    "retry_condition_fn": retry_on_transient,
+}
+
+
+@task(name="prepare-store")
+def prepare_store() -> None:
+    """Bring the store's schema up to date (idempotent)."""
+    migrate(get_settings().db_url)
+
+
+@task(name="list-e-applications", persist_result=True, **IO_RETRIES)  # type: ignore[call-overload]
+def list_new_applications() -> SourceListing:
+    """一覧取得: ask the e-application source what is waiting; record what is broken."""
+    settings = get_settings()
+    listing = pipeline.list_applications(make_source(settings))
+    pipeline.record_quarantine(settings, listing.quarantined, current_flow_run_id())
+    return listing
+
+
+@task(name="download-e-applications", persist_result=True, **IO_RETRIES)  # type: ignore[call-overload]
+def download_applications(refs: list[models.SubmissionRef]) -> pipeline.DownloadReport:
+    """申請データ取得: download one batch; already stored ones are never fetched again."""
+    settings = get_settings()
+    return pipeline.download_batch(make_source(settings), refs, settings, current_flow_run_id())
+
+
+@task(name="check-and-enter", persist_result=True)
+def check_and_enter(apps: list[models.DownloadedApplication]) -> pipeline.BatchReport:
+    """本人確認・事業者確認・登録: verify one batch, enter clean ones, queue the rest."""
+    return pipeline.process_batch(apps, get_settings(), current_flow_run_id())
+
+
+@task(name="issue-documents", persist_result=True)
+def issue_documents(today: dt.date, stage: str = "intake") -> list[Path]:
+    """依頼書・実績管理: letters for cases without one, then the ledger.
+
+    ``stage`` only tells the cache apart: documents are issued again after review.
+    """
+    return pipeline.issue_documents(get_settings(), today, current_flow_run_id())
+
+
+@task(name="apply-review-decisions")
+def apply_review(
+    decisions: list[pipeline.ReviewDecision], reviewer: str, seconds_spent: float
+) -> pipeline.ReviewReport:
+    """Apply the reviewer's answers (audited under the reviewer's name)."""
+    return pipeline.apply_review_decisions(
+        get_settings(),
+        decisions,
+        reviewer=reviewer,
+        seconds_spent=seconds_spent,
+        flow_run_id=current_flow_run_id(),
+    )
+
+
+@task(name="save-run-summary")
+def save_summary(summary: models.RunSummary, final: bool = False) -> None:
+    """Store the run's summary (実行実績) for the hours-saved report.
+
+    Saved once before the review checkpoint and again (``final``) at the end; the
+    second save replaces the first.
+    """
+    with session_scope(get_settings().db_url) as session:
+        repo.save_run_summary(session, summary)
