@@ -50,7 +50,9 @@ def bench_childcare(n: int, seed: int, work_dir: Path | None = None) -> dict[str
     try:
         warm = _settings_for(root / "var-warm", export_dir)
         load_masters_into_store(warm, root / "samples")
-        pipeline.run_plain(make_source(warm), warm.model_copy(update={"batch_size": 5}), today=today)
+        pipeline.run_plain(
+            make_source(warm), warm.model_copy(update={"batch_size": 5}), today=today
+        )
         _warm_up()
 
         prefect_settings = _settings_for(root / "var-prefect", export_dir)

@@ -15,6 +15,7 @@ import datetime as dt
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.input import RunInput
 from pydantic import Field
 
 from civicflow import models
@@ -33,17 +34,20 @@ from tasks.childcare import (
 )
 from tasks.common import current_flow_run_id
 from tasks.review import wait_for_review
-from prefect.input import RunInput
 
 
 class ChildcareReviewInput(RunInput):
     """The review form: one decision per application, and who decided."""
 
     reviewer: str = Field(
-        default="", min_length=1, description="確認者の氏名（職員番号）/ Reviewer's name or staff ID"
+        default="",
+        min_length=1,
+        description="確認者の氏名（職員番号）/ Reviewer's name or staff ID",
     )
     minutes_spent: float = Field(
-        default=0.0, ge=0, description="確認に要した分数（空欄なら自動計測）/ Minutes spent (0: measured)"
+        default=0.0,
+        ge=0,
+        description="確認に要した分数（空欄なら自動計測）/ Minutes spent (0: measured)",
     )
     items: list[pipeline.ReviewDecision] = Field(
         default_factory=list, description="項目ごとの判断 / One decision per application"

@@ -21,11 +21,7 @@ from civicflow.store import repositories as repo
 from civicflow.store.db import migrate, session_scope
 from tasks.common import current_flow_run_id, retry_on_transient
 
-IO_RETRIES = {
-    "retries": 3,
-    "retry_delay_seconds": [2, 10, 30],
-    "retry_condition_fn": retry_on_transient,
-}
+IO_RETRY_DELAYS: list[float] = [2, 10, 30]  # seconds; bounded: three more tries, then the run fails
 
 
 @task(name="prepare-store")
@@ -34,7 +30,13 @@ def prepare_store() -> None:
     migrate(get_settings().db_url)
 
 
-@task(name="list-e-applications", persist_result=True, **IO_RETRIES)  # type: ignore[call-overload]
+@task(
+    name="list-e-applications",
+    persist_result=True,
+    retries=len(IO_RETRY_DELAYS),
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_on_transient,
+)
 def list_new_applications() -> SourceListing:
     """一覧取得: ask the e-application source what is waiting; record what is broken."""
     settings = get_settings()
@@ -43,7 +45,13 @@ def list_new_applications() -> SourceListing:
     return listing
 
 
-@task(name="download-e-applications", persist_result=True, **IO_RETRIES)  # type: ignore[call-overload]
+@task(
+    name="download-e-applications",
+    persist_result=True,
+    retries=len(IO_RETRY_DELAYS),
+    retry_delay_seconds=IO_RETRY_DELAYS,
+    retry_condition_fn=retry_on_transient,
+)
 def download_applications(refs: list[models.SubmissionRef]) -> pipeline.DownloadReport:
     """申請データ取得: download one batch; already stored ones are never fetched again."""
     settings = get_settings()

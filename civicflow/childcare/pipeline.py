@@ -233,12 +233,12 @@ def process_batch(
             report.quarantined += 1
             continue
         except OSError:
-            exc = InputError(
+            missing = InputError(
                 "ダウンロードした PDF が見つかりません。再実行すると取得し直します。",
                 "The downloaded PDF is missing. A re-run fetches it again.",
                 code="pdf_missing",
             )
-            _quarantine_item(settings, app.receipt_no, exc, flow_run_id, status_known=True)
+            _quarantine_item(settings, app.receipt_no, missing, flow_run_id, status_known=True)
             report.quarantined += 1
             continue
         verification = verify_application(
@@ -450,9 +450,7 @@ def _apply_one(
         return None
 
 
-def offer_review(
-    settings: Settings, flow_run_id: str | None
-) -> tuple[list[ReviewCard], int]:
+def offer_review(settings: Settings, flow_run_id: str | None) -> tuple[list[ReviewCard], int]:
     """The oldest pending items as review cards (marked as offered), and the pending total."""
     with session_scope(settings.db_url) as session:
         items = repo.pending_reviews(session, PROCESS, settings.review_max_items)

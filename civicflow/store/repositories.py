@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicflow import models
+from civicflow.childcare.rules import registration_no
 from civicflow.store.schema import (
     ApplicationRow,
     AuditLogRow,
@@ -304,11 +305,6 @@ def enter_childcare_case(
         flow_run_id=flow_run_id,
     )
     return case, True
-
-
-def registration_no(case_id: int) -> str:
-    """登録番号: "03" followed by six digits (Minato's registration IDs start with 03)."""
-    return f"03{case_id:06d}"
 
 
 def childcare_cases(session: Session, *, without_letter: bool = False) -> list[ChildcareCaseRow]:
