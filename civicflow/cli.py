@@ -17,10 +17,14 @@ import typer
 
 from civicflow.settings import get_settings
 
-app = typer.Typer(help="civicflow: 区役所の定型業務の自動化 / city-office automation", no_args_is_help=True)
+app = typer.Typer(
+    help="civicflow: 区役所の定型業務の自動化 / city-office automation", no_args_is_help=True
+)
 db_app = typer.Typer(help="業務データベース / the store", no_args_is_help=True)
 samples_app = typer.Typer(help="合成データ / synthetic data", no_args_is_help=True)
-portal_app = typer.Typer(help="電子申請システムの模擬サーバ / portal simulator", no_args_is_help=True)
+portal_app = typer.Typer(
+    help="電子申請システムの模擬サーバ / portal simulator", no_args_is_help=True
+)
 run_app = typer.Typer(help="業務を実行 / run a process", no_args_is_help=True)
 bench_app = typer.Typer(help="性能測定 / benchmarks (JSON)", no_args_is_help=True)
 quarantine_app = typer.Typer(help="隔離した入力 / quarantined inputs", no_args_is_help=True)
@@ -52,7 +56,9 @@ def samples_generate(
     seed: Annotated[int, typer.Option(help="乱数の種 / random seed")] = 1,
     n: Annotated[int, typer.Option(help="申請件数 / number of applications")] = 60,
     out: Annotated[Path | None, typer.Option(help="出力先 / output folder")] = None,
-    load: Annotated[bool, typer.Option(help="住民・事業者を業務DBへ取り込む / load masters")] = True,
+    load: Annotated[
+        bool, typer.Option(help="住民・事業者を業務DBへ取り込む / load masters")
+    ] = True,
 ) -> None:
     """Generate residents, providers and e-application exports (seeded, synthetic)."""
     from civicflow.samples.childcare import generate_childcare
@@ -60,9 +66,7 @@ def samples_generate(
 
     settings = get_settings()
     out_dir = out or settings.samples_dir
-    sample = generate_childcare(
-        out_dir, seed=seed, n=n, reference_date=dt.date.today()
-    )
+    sample = generate_childcare(out_dir, seed=seed, n=n, reference_date=dt.date.today())
     typer.echo(f"samples written to {out_dir} ({n} applications, seed {seed})")
     if load:
         residents, providers = load_masters_into_store(settings, out_dir)

@@ -248,7 +248,8 @@ class RunSummary(BaseModel):
     reviewed: int = 0
     entered: int = 0
     rejected: int = 0
-    quarantined: int = 0
+    quarantined: int = 0  # newly quarantined in this run
+    quarantine_open: int = 0  # all quarantined inputs still waiting for a fix
     corrected: int = 0  # reviewer changed something before approving
     documents: list[str] = Field(default_factory=list)
     reviewer_seconds: float = 0.0

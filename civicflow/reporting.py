@@ -18,7 +18,8 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("reviewed", "確認済 / reviewed"),
     ("corrected", "修正して登録 / corrected"),
     ("rejected", "却下 / rejected"),
-    ("quarantined", "隔離 / quarantined"),
+    ("quarantined", "隔離（新規）/ newly quarantined"),
+    ("quarantine_open", "隔離中（累計）/ quarantined, awaiting a fix"),
     ("review_pending", "確認待ち（累計）/ pending review"),
 )
 
@@ -39,7 +40,7 @@ def summary_markdown(summary: RunSummary, *, title: str) -> str:
     if summary.documents:
         lines += ["", "**作成した文書 / documents:**", ""]
         lines += [f"- `{path}`" for path in summary.documents]
-    if summary.quarantined:
+    if summary.quarantine_open:
         lines += [
             "",
             "隔離した入力は `civicflow quarantine list` で理由を確認し、修正後に再実行してください。"

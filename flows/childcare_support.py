@@ -30,6 +30,7 @@ from tasks.childcare import (
     issue_documents,
     list_new_applications,
     prepare_store,
+    record_listing_problems,
     save_summary,
 )
 from tasks.common import current_flow_run_id
@@ -83,7 +84,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
     prepare_store()
 
     listing = list_new_applications()
-    summary.quarantined += len(listing.quarantined)
+    summary.quarantined += record_listing_problems(listing)
     summary.duplicates_skipped = len(listing.duplicates)
     for start in range(0, len(listing.refs), settings.batch_size):
         downloaded = download_applications(listing.refs[start : start + settings.batch_size])
@@ -119,8 +120,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
             pipeline.add_review(summary, report, seconds)
             summary.documents += [str(p) for p in issue_documents(today, stage="after-review")]
 
-    summary.review_pending = pipeline.pending_review_count(settings)
-    summary.finished_at = dt.datetime.now(dt.UTC)
+    pipeline.finish_summary(settings, summary)
     save_summary(summary, final=True)
     create_markdown_artifact(
         key="childcare-support-summary",

@@ -38,11 +38,14 @@ def prepare_store() -> None:
     retry_condition_fn=retry_on_transient,
 )
 def list_new_applications() -> SourceListing:
-    """一覧取得: ask the e-application source what is waiting; record what is broken."""
-    settings = get_settings()
-    listing = pipeline.list_applications(make_source(settings))
-    pipeline.record_quarantine(settings, listing.quarantined, current_flow_run_id())
-    return listing
+    """一覧取得: ask the e-application source what is waiting."""
+    return pipeline.list_applications(make_source(get_settings()))
+
+
+@task(name="quarantine-listing-problems", persist_result=True)
+def record_listing_problems(listing: SourceListing) -> int:
+    """Record the listing's broken inputs (bad manifest rows, orphan PDFs); returns the new ones."""
+    return pipeline.record_quarantine(get_settings(), listing.quarantined, current_flow_run_id())
 
 
 @task(

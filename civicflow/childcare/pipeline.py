@@ -103,15 +103,15 @@ def list_applications(source: ApplicationSource) -> SourceListing:
 def record_quarantine(
     settings: Settings, records: list[models.QuarantineRecord], flow_run_id: str | None
 ) -> int:
-    """Store quarantined inputs so an operator sees them; returns how many were recorded."""
+    """Store quarantined inputs so an operator sees them; returns how many are new.
+
+    An input still broken from an earlier run keeps its open record and is not counted
+    again; ``quarantine_open`` in the summary shows everything still waiting for a fix.
+    """
     if not records:
         return 0
     with session_scope(settings.db_url) as session:
-        for record in records:
-            repo.quarantine(session, record, flow_run_id=flow_run_id)
-    for record in records:
-        log.warning("隔離 quarantined %s: %s", record.item_ref, record.reason.code)
-    return len(records)
+        return sum(repo.quarantine(session, r, flow_run_id=flow_run_id) for r in records)
 
 
 # --- step 2: download (申請データの取得) -------------------------------------------------------
@@ -130,6 +130,7 @@ def download_batch(
     report = DownloadReport()
     with session_scope(settings.db_url) as session:
         known = repo.application_statuses(session, [r.receipt_no for r in refs])
+        hashes = repo.quarantined_hashes(session, [r.receipt_no for r in refs])
     for ref in refs:
         if known.get(ref.receipt_no, "quarantined") != "quarantined":
             report.already_received += 1
@@ -137,8 +138,12 @@ def download_batch(
         try:
             app = source.fetch(ref, settings.intake_dir)
         except InputError as exc:
-            _quarantine_item(settings, ref.receipt_no, exc, flow_run_id, status_known=False)
-            report.quarantined += 1
+            report.quarantined += _quarantine_item(
+                settings, ref.receipt_no, exc, flow_run_id, status_known=False
+            )
+            continue
+        if hashes.get(app.receipt_no) == app.pdf_sha256:
+            report.already_received += 1  # quarantined and unchanged: nothing to retry yet
             continue
         with session_scope(settings.db_url) as session:
             created = repo.record_received(session, app, process=PROCESS, flow_run_id=flow_run_id)
@@ -159,7 +164,8 @@ def _quarantine_item(
     *,
     status_known: bool,
     path: Path | None = None,
-) -> None:
+) -> bool:
+    """Quarantine one item; True if this is a new quarantine record."""
     reason = models.Reason(
         code=exc.code,
         severity=models.Severity.QUARANTINE,
@@ -167,7 +173,7 @@ def _quarantine_item(
         message_en=exc.message_en,
     )
     with session_scope(settings.db_url) as session:
-        repo.quarantine(
+        new = repo.quarantine(
             session,
             models.QuarantineRecord(process=PROCESS, item_ref=item_ref, reason=reason, path=path),
             flow_run_id=flow_run_id,
@@ -182,6 +188,7 @@ def _quarantine_item(
                 flow_run_id=flow_run_id,
             )
     log.warning("隔離 quarantined %s: %s", item_ref, exc.code)
+    return new
 
 
 # --- step 3: check and enter (確認・登録) ---------------------------------------------------------
@@ -227,10 +234,9 @@ def process_batch(
             data = Path(app.pdf_path).read_bytes()
             parsed = parse_application_pdf(data, max_bytes=settings.max_attachment_bytes)
         except InputError as exc:
-            _quarantine_item(
+            report.quarantined += _quarantine_item(
                 settings, app.receipt_no, exc, flow_run_id, status_known=True, path=app.pdf_path
             )
-            report.quarantined += 1
             continue
         except OSError:
             missing = InputError(
@@ -238,8 +244,9 @@ def process_batch(
                 "The downloaded PDF is missing. A re-run fetches it again.",
                 code="pdf_missing",
             )
-            _quarantine_item(settings, app.receipt_no, missing, flow_run_id, status_known=True)
-            report.quarantined += 1
+            report.quarantined += _quarantine_item(
+                settings, app.receipt_no, missing, flow_run_id, status_known=True
+            )
             continue
         verification = verify_application(
             app.receipt_no,
@@ -480,6 +487,14 @@ def pending_review_count(settings: Settings) -> int:
         return repo.count_pending_reviews(session, PROCESS)
 
 
+def finish_summary(settings: Settings, summary: models.RunSummary) -> None:
+    """Fill in what is still waiting (review, quarantine) and the finish time."""
+    with session_scope(settings.db_url) as session:
+        summary.review_pending = repo.count_pending_reviews(session, PROCESS)
+        summary.quarantine_open = len(repo.open_quarantine(session, PROCESS))
+    summary.finished_at = dt.datetime.now(dt.UTC)
+
+
 # --- step 5: documents (依頼書・実績管理) ---------------------------------------------------------
 def issue_documents(settings: Settings, today: dt.date, flow_run_id: str | None) -> list[Path]:
     """Write a 依頼書 per provider for cases without one, then rebuild the ledger.
@@ -544,8 +559,7 @@ def run_plain(
         add_download(summary, downloaded)
         add_batch(summary, process_batch(downloaded.downloaded, settings, flow_run_id))
     summary.documents = [str(p) for p in issue_documents(settings, today, flow_run_id)]
-    summary.review_pending = pending_review_count(settings)
-    summary.finished_at = dt.datetime.now(dt.UTC)
+    finish_summary(settings, summary)
     return summary
 
 

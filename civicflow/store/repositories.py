@@ -140,6 +140,17 @@ def application_statuses(session: Session, receipt_nos: Sequence[str]) -> dict[s
     return result
 
 
+def quarantined_hashes(session: Session, receipt_nos: Sequence[str]) -> dict[str, str]:
+    """The stored PDF hash of each quarantined application among ``receipt_nos``."""
+    rows = session.execute(
+        select(ApplicationRow.receipt_no, ApplicationRow.pdf_sha256).where(
+            ApplicationRow.receipt_no.in_(list(receipt_nos)),
+            ApplicationRow.status == "quarantined",
+        )
+    )
+    return {r: h for r, h in rows}
+
+
 def record_received(
     session: Session,
     app: models.DownloadedApplication,
