@@ -26,6 +26,7 @@ from civicflow.settings import get_settings
 from tasks.childcare import (
     apply_review,
     check_and_enter,
+    check_unfinished,
     download_applications,
     issue_documents,
     list_new_applications,
@@ -82,6 +83,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
         baseline_minutes=settings.childcare_baseline_minutes,
     )
     prepare_store()
+    pipeline.add_batch(summary, check_unfinished())  # left over by a crashed run, if any
 
     listing = list_new_applications()
     summary.quarantined += record_listing_problems(listing)

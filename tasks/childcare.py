@@ -61,6 +61,15 @@ def download_applications(refs: list[models.SubmissionRef]) -> pipeline.Download
     return pipeline.download_batch(make_source(settings), refs, settings, current_flow_run_id())
 
 
+@task(name="resume-unfinished", persist_result=True)
+def check_unfinished() -> pipeline.BatchReport:
+    """Check applications an interrupted run stored but never checked."""
+    settings = get_settings()
+    return pipeline.process_batch(
+        pipeline.unfinished_downloads(settings), settings, current_flow_run_id()
+    )
+
+
 @task(name="check-and-enter", persist_result=True)
 def check_and_enter(apps: list[models.DownloadedApplication]) -> pipeline.BatchReport:
     """本人確認・事業者確認・登録: verify one batch, enter clean ones, queue the rest."""

@@ -133,6 +133,9 @@ def download_batch(
         hashes = repo.quarantined_hashes(session, [r.receipt_no for r in refs])
     for ref in refs:
         if known.get(ref.receipt_no, "quarantined") != "quarantined":
+            # Stored by an earlier run. The portal lists only unmarked ones, so a crash
+            # between storing and marking left it unmarked: mark it now (idempotent).
+            source.mark_received(ref.receipt_no)
             report.already_received += 1
             continue
         try:
@@ -189,6 +192,12 @@ def _quarantine_item(
             )
     log.warning("隔離 quarantined %s: %s", item_ref, exc.code)
     return new
+
+
+def unfinished_downloads(settings: Settings) -> list[models.DownloadedApplication]:
+    """Applications stored as received but never checked (a run crashed in between)."""
+    with session_scope(settings.db_url) as session:
+        return repo.received_applications(session, PROCESS)
 
 
 # --- step 3: check and enter (確認・登録) ---------------------------------------------------------
@@ -550,6 +559,7 @@ def run_plain(
         started_at=dt.datetime.now(dt.UTC),
         baseline_minutes=settings.childcare_baseline_minutes,
     )
+    add_batch(summary, process_batch(unfinished_downloads(settings), settings, flow_run_id))
     listing = list_applications(source)
     summary.quarantined += record_quarantine(settings, listing.quarantined, flow_run_id)
     summary.duplicates_skipped = len(listing.duplicates)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -198,6 +199,27 @@ def record_received(
         flow_run_id=flow_run_id,
     )
     return True
+
+
+def received_applications(session: Session, process: str) -> list[models.DownloadedApplication]:
+    """Applications downloaded but not yet checked (status ``received``), oldest first."""
+    rows = session.scalars(
+        select(ApplicationRow)
+        .where(ApplicationRow.process == process, ApplicationRow.status == "received")
+        .order_by(ApplicationRow.id)
+    )
+    return [
+        models.DownloadedApplication(
+            receipt_no=row.receipt_no,
+            submitted_at=row.submitted_at,
+            procedure_code=row.procedure_code,
+            source=row.source,
+            fields=dict(row.fields),
+            pdf_path=Path(row.pdf_path),
+            pdf_sha256=row.pdf_sha256,
+        )
+        for row in rows
+    ]
 
 
 def get_application(session: Session, receipt_no: str) -> ApplicationRow | None:
