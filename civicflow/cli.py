@@ -185,7 +185,9 @@ def bench_childcare(
 
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point for ``python -m civicflow.cli``."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The telemetry heartbeat of an ephemeral Prefect server logs a harmless "database is
+    # locked"; offices run closed networks anyway.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     app()
 
 
