@@ -252,6 +252,7 @@ class RunSummary(BaseModel):
     quarantine_open: int = 0  # all quarantined inputs still waiting for a fix
     corrected: int = 0  # reviewer changed something before approving
     documents: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # for the operator; IDs and codes only, no PII
     reviewer_seconds: float = 0.0
     baseline_minutes: float = 0.0
 

@@ -37,6 +37,8 @@ def summary_markdown(summary: RunSummary, *, title: str) -> str:
         f"= {summary.baseline_minutes:g} 分 × {summary.cases_handled} 件 − "
         f"確認時間 {summary.reviewer_seconds / 60:.1f} 分",
     ]
+    if summary.notes:
+        lines += ["", "**注意 / notes:**", ""] + [f"- {note}" for note in summary.notes]
     if summary.documents:
         lines += ["", "**作成した文書 / documents:**", ""]
         lines += [f"- `{path}`" for path in summary.documents]

@@ -28,7 +28,7 @@ start portal "$BIN/civicflow" portal serve --port "$CIVICFLOW_PORTAL_PORT"
 wait_http "$CIVICFLOW_PORTAL_URL/healthz" 30 portal
 "$BIN/prefect" work-pool inspect "$CIVICFLOW_POOL" >/dev/null 2>&1 \
   || "$BIN/prefect" work-pool create "$CIVICFLOW_POOL" --type process >/dev/null
-"$BIN/prefect" --no-prompt deploy --all >"$RUN_DIR/deploy.log" 2>&1 \
+"$BIN/python" -m deployments.apply >"$RUN_DIR/deploy.log" 2>&1 \
   || { cat "$RUN_DIR/deploy.log" >&2; exit 1; }
 echo "  deployments applied from prefect.yaml"
 start worker "$BIN/prefect" worker start --pool "$CIVICFLOW_POOL"

@@ -596,3 +596,4 @@ def add_review(summary: models.RunSummary, report: ReviewReport, seconds: float)
     summary.rejected += report.rejected
     summary.corrected += report.corrected
     summary.reviewer_seconds += seconds
+    summary.notes += [f"確認結果を登録できず保留 / kept pending: {p}" for p in report.problems]
