@@ -47,7 +47,7 @@ def main() -> int:
             f"  received {s.received}, entered {s.entered}, sent to review {s.sent_to_review}, "
             f"rejected {s.rejected}, quarantined {s.quarantined}, hours saved {s.hours_saved:.2f}"
         )
-    print(f"== Prefect UI:      {ui}/runs/flow-run/{run.id}")
+    print(f"== Prefect UI:      {ui}/v2/runs/flow-run/{run.id}")
     print(f"   all runs:        {ui}/runs")
     print(
         f"   documents:       {settings.output_dir / 'childcare'}  (依頼書 letters/*.pdf, 実績管理 ledger .xlsx)"
@@ -55,8 +55,8 @@ def main() -> int:
     print(f"   quarantined:     {quarantined} inputs — civicflow quarantine list")
     if state_name in {"Suspended", "Paused"}:
         print(
-            f"   review:          {pending} applications wait for a reviewer. Open the run above and press "
-            "Resume (V1 UI, top right) to fill the form; or from a shell:\n"
+            f"   review:          {pending} applications wait for a reviewer. Open the run above, menu ⋮ → "
+            "Resume shows each application beside the registry record; or from a shell:\n"
             f"                    .venv/bin/civicflow review resume {run.id} --reviewer demo --approve-all"
         )
     print("   stop everything: make down")
