@@ -4,8 +4,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-# Debian packages: WeasyPrint's libraries (PDF documents), poppler-utils (pdftoppm, to look at PDFs)
-DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 poppler-utils
+# Debian packages: WeasyPrint's libraries (PDF documents), poppler-utils (pdftoppm, to look at
+# PDFs), fonts-ipamj-mincho (IPAmj明朝: the registry's name characters such as 𠮷, as fallback)
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 poppler-utils fonts-ipamj-mincho
 N ?= 60
 SEED ?= 1
 

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 FONT_FAMILY = "IPAexGothic"
 _FONT_FILE = "ipaexg.ttf"
 GETA = "〓"  # U+3013: printed where the font has no glyph, the office convention
+#: IPAmj明朝 (Debian fonts-ipamj-mincho, installed by `make setup`): the font made for the
+#: characters of names in the resident and family registries (文字情報基盤, ~58,000 glyphs,
+#: 𠮷 included). Used only for characters IPAexGothic lacks; absent, those print as 〓.
+FALLBACK_FONT = Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf")
+FALLBACK_FAMILY = "IPAmjMincho"
 #: Characters that are never replaced: they draw nothing or combine with the previous one
 #: (variation selectors of 異体字, joiners, spaces, controls).
 _INVISIBLE_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cc", "Zs", "Zl", "Zp"})
@@ -86,7 +91,8 @@ def missing_glyphs(text: str, font_path: Path | None = None) -> list[str]:
     """The characters of ``text`` the font cannot draw, each once, in order of appearance.
 
     IPAexGothic covers JIS X 0208 and the common variants (髙, 﨑, 邉) but not, for
-    example, 𠮷 (U+20BB7): such a character would print as an empty box.
+    example, 𠮷 (U+20BB7); the fallback font IPAmj明朝, when installed, covers the
+    registry's name characters. Only what neither can draw is missing.
 
     Args:
         text: The text to check.
@@ -96,6 +102,8 @@ def missing_glyphs(text: str, font_path: Path | None = None) -> list[str]:
         The missing characters (invisible and combining characters are ignored).
     """
     covered = font_codepoints(find_japanese_font() if font_path is None else font_path)
+    if FALLBACK_FONT.is_file():
+        covered = covered | font_codepoints(FALLBACK_FONT)
     missing: dict[str, None] = {}
     for ch in text:
         if (
@@ -137,10 +145,17 @@ def render_html(
     if not font.is_file():
         raise _font_missing(font)
     environment = env or get_environment()
+    fallback = FALLBACK_FONT if FALLBACK_FONT.is_file() else None
     try:
         template = environment.get_template(template_name)
         html_text = template.render(
-            {**context, "font_url": font.resolve().as_uri(), "font_family": FONT_FAMILY}
+            {
+                **context,
+                "font_url": font.resolve().as_uri(),
+                "font_family": FONT_FAMILY,
+                "fallback_font_url": fallback.as_uri() if fallback else "",
+                "fallback_font_family": FALLBACK_FAMILY,
+            }
         )
     except TemplateError as exc:
         raise PermanentError(

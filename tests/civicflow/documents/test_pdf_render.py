@@ -82,7 +82,8 @@ def test_write_failure_keeps_the_previous_file_and_no_temp(
     ("text", "missing"),
     [
         ("髙橋 﨑 邉 ①㈱〓", []),
-        ("吉田 𠮷乃 𠮷", ["𠮷"]),
+        ("吉田 𠮷乃 𠮷", []),  # not in IPAexGothic, but in the IPAmj明朝 fallback
+        ("顔😀 😀", ["😀"]),  # in neither font
         ("葛\U000e0100飾", []),  # an ideographic variation selector is not a glyph of its own
     ],
 )

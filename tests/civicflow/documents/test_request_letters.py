@@ -81,13 +81,22 @@ def test_second_provider_is_addressed_onchu(letters: tuple[list[CaseRow], list[P
     assert "03000004" in text and "03000005" in text
 
 
-def test_character_outside_the_font_prints_as_geta(
+def test_registry_characters_print_through_the_fallback_font(
     letters: tuple[list[CaseRow], list[Path]],
 ) -> None:
     _, paths = letters
+    assert "吉田 𠮷乃" in pdf_text(paths[0])  # 𠮷 from IPAmj明朝
+
+
+def test_character_outside_every_font_prints_as_geta(
+    tmp_path: Path, make_case: CaseFactory, providers: dict[str, Provider]
+) -> None:
+    paths = write_request_letters(
+        [make_case(8, applicant_name="吉田 😀乃")], providers, tmp_path, ISSUED, 1
+    )
     text = pdf_text(paths[0])
     assert "吉田 〓乃" in text
-    assert "𠮷" not in text
+    assert "😀" not in text
 
 
 def test_missing_glyph_is_logged_with_receipt_no_not_name(
@@ -96,11 +105,11 @@ def test_missing_glyph_is_logged_with_receipt_no_not_name(
     providers: dict[str, Provider],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    case = make_case(7, applicant_name="吉田 𠮷乃")
+    case = make_case(7, applicant_name="吉田 😀乃")
     with caplog.at_level(logging.WARNING):
         write_request_letters([case], providers, tmp_path, ISSUED, 1)
     assert "R2024-00007" in caplog.text
-    assert "U+20BB7" in caplog.text
+    assert "U+1F600" in caplog.text
     assert "吉田" not in caplog.text
 
 
