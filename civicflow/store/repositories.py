@@ -69,43 +69,37 @@ def audit(
 
 
 # --- masters -------------------------------------------------------------------------------
-def upsert_residents(session: Session, residents: Iterable[models.Resident]) -> int:
-    """Insert or update residents by 宛名番号; returns how many rows changed."""
-    existing = {r.resident_id: r for r in session.scalars(select(ResidentRow))}
+def _upsert_by_key(
+    session: Session,
+    row_type: type[ResidentRow] | type[ProviderRow],
+    key: str,
+    items: Iterable[models.Resident] | Iterable[models.Provider],
+) -> int:
+    """Insert or update master rows by their key; returns how many rows changed."""
+    existing = {getattr(row, key): row for row in session.scalars(select(row_type))}
     changed = 0
-    for resident in residents:
-        data = resident.model_dump()
-        row = existing.get(resident.resident_id)
+    for item in items:
+        data = item.model_dump()
+        row = existing.get(data[key])
         if row is None:
-            session.add(ResidentRow(**data))
+            session.add(row_type(**data))
             changed += 1
-            continue
-        before = {k: getattr(row, k) for k in data}
-        if before != data:
-            for key, value in data.items():
-                setattr(row, key, value)
+        elif {k: getattr(row, k) for k in data} != data:
+            for name, value in data.items():
+                setattr(row, name, value)
             row.updated_at = utcnow()
             changed += 1
     return changed
+
+
+def upsert_residents(session: Session, residents: Iterable[models.Resident]) -> int:
+    """Insert or update residents by 宛名番号; returns how many rows changed."""
+    return _upsert_by_key(session, ResidentRow, "resident_id", residents)
 
 
 def upsert_providers(session: Session, providers: Iterable[models.Provider]) -> int:
     """Insert or update providers by 事業者番号; returns how many rows changed."""
-    existing = {p.provider_id: p for p in session.scalars(select(ProviderRow))}
-    changed = 0
-    for provider in providers:
-        data = provider.model_dump()
-        row = existing.get(provider.provider_id)
-        if row is None:
-            session.add(ProviderRow(**data))
-            changed += 1
-            continue
-        if {k: getattr(row, k) for k in data} != data:
-            for key, value in data.items():
-                setattr(row, key, value)
-            row.updated_at = utcnow()
-            changed += 1
-    return changed
+    return _upsert_by_key(session, ProviderRow, "provider_id", providers)
 
 
 def load_residents(session: Session) -> list[models.Resident]:
