@@ -85,9 +85,8 @@ def _upsert_by_key(
             session.add(row_type(**data))
             changed += 1
         elif {k: getattr(row, k) for k in data} != data:
-            for name, value in data.items():
+            for name, value in {**data, "updated_at": utcnow()}.items():
                 setattr(row, name, value)
-            row.updated_at = utcnow()
             changed += 1
     return changed
 
