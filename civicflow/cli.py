@@ -29,6 +29,7 @@ run_app = typer.Typer(help="業務を実行 / run a process", no_args_is_help=Tr
 bench_app = typer.Typer(help="性能測定 / benchmarks (JSON)", no_args_is_help=True)
 quarantine_app = typer.Typer(help="隔離した入力 / quarantined inputs", no_args_is_help=True)
 review_app = typer.Typer(help="確認待ち / review queue", no_args_is_help=True)
+forms_app = typer.Typer(help="帳票定義 / paper form definitions", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (samples_app, "samples"),
@@ -37,6 +38,7 @@ for sub, name in (
     (bench_app, "bench"),
     (quarantine_app, "quarantine"),
     (review_app, "review"),
+    (forms_app, "forms"),
 ):
     app.add_typer(sub, name=name)
 
@@ -72,6 +74,51 @@ def samples_generate(
         residents, providers = load_masters_into_store(settings, out_dir)
         typer.echo(f"store: {residents} residents, {providers} providers loaded")
     typer.echo(json.dumps(sample.counts, ensure_ascii=False))
+
+
+@samples_app.command("scans")
+def samples_scans(
+    n: Annotated[int, typer.Option(help="申請書の枚数 / number of forms")] = 20,
+    seed: Annotated[int, typer.Option(help="乱数の種 / random seed")] = 1,
+    font: Annotated[
+        Path | None, typer.Option(help="任意の TTF/OTF で書く / write with this font")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="出力先 / output folder")] = None,
+    form: Annotated[str, typer.Option(help="帳票 ID / form id")] = "bus_pass",
+    workers: Annotated[int, typer.Option(help="並列数 / processes")] = 1,
+) -> None:
+    """Generate handwritten-looking scans of a paper form, with ground truth beside each."""
+    from civicflow.samples.registry import read_residents_csv
+    from civicflow.samples.scans import generate_scans
+
+    settings = get_settings()
+    out_dir = out or settings.samples_dir
+    registry = settings.samples_dir / "registry" / "residents.csv"
+    sample = generate_scans(
+        out_dir,
+        n=n,
+        seed=seed,
+        fonts=[font] if font else None,
+        form_id=form,
+        handwriting_dir=settings.var_dir / "handwriting",
+        residents=read_residents_csv(registry) if registry.exists() else None,
+        workers=workers,
+    )
+    typer.echo(f"scans written to {out_dir / 'scans'} ({n} forms, seed {seed})")
+    typer.echo(f"hands: {', '.join(sample.hands)}; digits: {sample.digits}; {sample.seconds:.1f} s")
+    typer.echo(json.dumps(sample.counts, ensure_ascii=False))
+
+
+@forms_app.command("render")
+def forms_render(
+    form_id: Annotated[str, typer.Argument(help="帳票 ID / form id")] = "bus_pass",
+    out: Annotated[Path | None, typer.Option(help="出力先 / output folder")] = None,
+) -> None:
+    """Render a form definition's blank form as a printable PDF and a 200 dpi PNG."""
+    from civicflow.forms.render import write_blank_form
+
+    for path in write_blank_form(form_id, out or get_settings().var_dir / "forms"):
+        typer.echo(str(path))
 
 
 @portal_app.command("serve")
