@@ -255,11 +255,17 @@ class RunSummary(BaseModel):
     notes: list[str] = Field(default_factory=list)  # for the operator; IDs and codes only, no PII
     reviewer_seconds: float = 0.0
     baseline_minutes: float = 0.0
+    # For processes whose manual baseline is per batch (a month's notices, a month's export):
+    # how many such batches this run completed. None: count cases (entered + rejected).
+    batches_handled: int | None = None
+    skipped_reason: str = ""  # e.g. not the first business day: the run did nothing on purpose
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def cases_handled(self) -> int:
-        """Cases the machine took off a clerk's desk: entered or rejected."""
+        """What the baseline minutes apply to: batches if set, else entered + rejected."""
+        if self.batches_handled is not None:
+            return self.batches_handled
         return self.entered + self.rejected
 
     @computed_field  # type: ignore[prop-decorator]

@@ -49,6 +49,23 @@ class Settings(BaseSettings):
     name_match_threshold: float = 85.0
     auto_accept_score: float = 95.0
 
+    # --- overtime notice (超過勤務通知) ---
+    overtime_input_dir: Path | None = None  # roster.xlsx + attendance CSVs; default samples
+    overtime_monthly_hours: float = 45
+    overtime_single_month_hours: float = 100
+    overtime_rolling_average_hours: float = 80
+    overtime_annual_hours: float = 360
+    overtime_other_directed_annual_hours: float = 720
+    overtime_other_directed_max_months_over: int = 6
+    overtime_label_layout: Literal["A4-12up", "A4-44up"] = "A4-12up"
+    overtime_baseline_minutes: float = 120.0  # per month by hand (Minato: ~2 h → 15 min)
+
+    # --- asset ledger export (財産台帳 → 公会計 CSV) ---
+    assets_input_dir: Path | None = None  # departments' ledgers (.xlsx); default samples
+    assets_window_first_business_day: int = 1  # export window: business days of the month
+    assets_window_last_business_day: int = 5
+    assets_baseline_minutes: float = 1250.0  # per monthly export (~250 h a year by hand)
+
     @property
     def db_url(self) -> str:
         """The SQLAlchemy URL of the line-of-business store."""
@@ -75,6 +92,16 @@ class Settings(BaseSettings):
     def samples_dir(self) -> Path:
         """Synthetic data written by ``civicflow samples generate``."""
         return self.var_dir / "samples"
+
+    @property
+    def overtime_dir(self) -> Path:
+        """Where HR puts the roster workbook and the attendance exports."""
+        return self.overtime_input_dir or self.samples_dir / "overtime"
+
+    @property
+    def assets_dir(self) -> Path:
+        """Where departments put their property ledgers."""
+        return self.assets_input_dir or self.samples_dir / "assets"
 
     @property
     def folder_export_dir(self) -> Path:

@@ -71,9 +71,9 @@ def check_unfinished() -> pipeline.BatchReport:
 
 
 @task(name="check-and-enter", persist_result=True)
-def check_and_enter(apps: list[models.DownloadedApplication]) -> pipeline.BatchReport:
+def check_and_enter(receipt_nos: list[str]) -> pipeline.BatchReport:
     """本人確認・事業者確認・登録: verify one batch, enter clean ones, queue the rest."""
-    return pipeline.process_batch(apps, get_settings(), current_flow_run_id())
+    return pipeline.process_batch(receipt_nos, get_settings(), current_flow_run_id())
 
 
 @task(name="issue-documents", persist_result=True)

@@ -46,9 +46,9 @@ log = logging.getLogger(__name__)
 
 
 class DownloadReport(BaseModel):
-    """What one download batch did."""
+    """What one download batch did (受付番号 only: task results carry no personal data)."""
 
-    downloaded: list[models.DownloadedApplication] = Field(default_factory=list)
+    downloaded: list[str] = Field(default_factory=list)
     already_received: int = 0
     quarantined: int = 0
 
@@ -153,7 +153,7 @@ def download_batch(
             repo.resolve_quarantine(session, PROCESS, app.receipt_no)
         source.mark_received(app.receipt_no)
         if created:
-            report.downloaded.append(app)
+            report.downloaded.append(app.receipt_no)
         else:
             report.already_received += 1
     return report
@@ -194,10 +194,10 @@ def _quarantine_item(
     return new
 
 
-def unfinished_downloads(settings: Settings) -> list[models.DownloadedApplication]:
-    """Applications stored as received but never checked (a run crashed in between)."""
+def unfinished_downloads(settings: Settings) -> list[str]:
+    """受付番号 stored as received but never checked (a run crashed in between)."""
     with session_scope(settings.db_url) as session:
-        return repo.received_applications(session, PROCESS)
+        return [a.receipt_no for a in repo.received_applications(session, PROCESS)]
 
 
 # --- step 3: check and enter (確認・登録) ---------------------------------------------------------
@@ -227,17 +227,23 @@ def load_masters(settings: Settings) -> tuple[ResidentIndex, dict[str, models.Pr
 
 
 def process_batch(
-    apps: list[models.DownloadedApplication],
+    receipt_nos: list[str],
     settings: Settings,
     flow_run_id: str | None,
 ) -> BatchReport:
-    """Parse, verify and enter each application; send doubtful ones to review.
+    """Parse, verify and enter each received application; send doubtful ones to review.
 
-    One transaction per application: a crash loses at most the one in flight,
-    and the re-run picks it up because its status is still ``received``.
+    The applications are read from the store by 受付番号 (only those still ``received``),
+    so the task's inputs and results carry no personal data. One transaction per
+    application: a crash loses at most the one in flight, and the re-run picks it up
+    because its status is still ``received``.
     """
     index, providers = load_masters(settings)
     report = BatchReport()
+    if not receipt_nos:
+        return report
+    with session_scope(settings.db_url) as session:
+        apps = repo.received_applications(session, PROCESS, receipt_nos)
     for app in apps:
         try:
             data = Path(app.pdf_path).read_bytes()

@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the dev extras
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from civicflow.errors import PermanentError

@@ -194,13 +194,24 @@ def record_received(
     return True
 
 
-def received_applications(session: Session, process: str) -> list[models.DownloadedApplication]:
-    """Applications downloaded but not yet checked (status ``received``), oldest first."""
-    rows = session.scalars(
+def received_applications(
+    session: Session, process: str, receipt_nos: Sequence[str] | None = None
+) -> list[models.DownloadedApplication]:
+    """Applications downloaded but not yet checked (status ``received``), oldest first.
+
+    Args:
+        session: The store session.
+        process: The process they belong to.
+        receipt_nos: Only these 受付番号 (None: all of them).
+    """
+    query = (
         select(ApplicationRow)
         .where(ApplicationRow.process == process, ApplicationRow.status == "received")
         .order_by(ApplicationRow.id)
     )
+    if receipt_nos is not None:
+        query = query.where(ApplicationRow.receipt_no.in_(list(receipt_nos)))
+    rows = session.scalars(query)
     return [
         models.DownloadedApplication(
             receipt_no=row.receipt_no,
