@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     @property
     def assets_dir(self) -> Path:
         """Where departments put their property ledgers."""
-        return self.assets_input_dir or self.samples_dir / "assets"
+        return self.assets_input_dir or self.samples_dir / "assets" / "ledgers"
 
     @property
     def folder_export_dir(self) -> Path:
