@@ -61,8 +61,10 @@ def samples_generate(
     load: Annotated[
         bool, typer.Option(help="住民・事業者を業務DBへ取り込む / load masters")
     ] = True,
+    staff: Annotated[int, typer.Option(help="超過勤務: 職員数 (0: none) / roster size")] = 0,
+    assets: Annotated[int, typer.Option(help="財産台帳: 行数 (0: none) / ledger rows")] = 0,
 ) -> None:
-    """Generate residents, providers and e-application exports (seeded, synthetic)."""
+    """Generate residents, providers, e-applications; optionally HR and ledger data."""
     from civicflow.samples.childcare import generate_childcare
     from civicflow.samples.loading import load_masters_into_store
 
@@ -70,6 +72,21 @@ def samples_generate(
     out_dir = out or settings.samples_dir
     sample = generate_childcare(out_dir, seed=seed, n=n, reference_date=dt.date.today())
     typer.echo(f"samples written to {out_dir} ({n} applications, seed {seed})")
+    if staff:
+        from civicflow.samples.overtime import generate_overtime
+
+        last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+        generate_overtime(
+            out_dir / "overtime", seed=seed, n_staff=staff, year=last.year, month=last.month
+        )
+        typer.echo(f"overtime: roster of {staff} staff and 12 months of attendance ({last:%Y-%m})")
+    if assets:
+        from civicflow.samples.assets import generate_assets
+
+        today = dt.date.today()
+        fiscal_year = today.year if today.month >= 4 else today.year - 1
+        generate_assets(out_dir, seed=seed, rows=assets, fiscal_year=fiscal_year)
+        typer.echo(f"assets: {assets} ledger rows for fiscal year {fiscal_year}")
     if load:
         residents, providers = load_masters_into_store(settings, out_dir)
         typer.echo(f"store: {residents} residents, {providers} providers loaded")
@@ -210,6 +227,40 @@ def review_resume(
         ]
     resume_flow_run(flow_run_id, run_input={"reviewer": reviewer, "items": items})  # type: ignore[arg-type]
     typer.echo(f"resumed {flow_run_id}: {len(items)} items → {decision}")
+
+
+@bench_app.command("overtime")
+def bench_overtime(
+    staff: Annotated[int, typer.Option(help="職員数 / staff in the roster")] = 10_000,
+    seed: int = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
+) -> None:
+    """Time the overtime preparation against a bare pandas baseline, same files, same run."""
+    from civicflow.overtime.baseline import run_benchmark
+
+    result = run_benchmark(staff, seed=seed)
+    typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+
+
+@bench_app.command("assets")
+def bench_assets(
+    rows: Annotated[int, typer.Option(help="台帳の行数 / ledger rows")] = 100_000,
+    seed: int = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
+) -> None:
+    """Time the asset export against a bare pandas baseline, same workbooks, same run."""
+    import tempfile
+
+    from civicflow.assets.baseline import benchmark_export
+    from civicflow.samples.assets import generate_assets
+
+    work = Path(tempfile.mkdtemp(prefix="civicflow-bench-assets-"))
+    sample = generate_assets(work, seed=seed, rows=rows, fiscal_year=2025)
+    report = benchmark_export(sample.workbooks, 2025, out_dir=work / "out")
+    result = {"rows": rows, **report.model_dump()}
+    result["ratio_with_reading"] = round(report.ratio_with_reading, 3)
+    result["ratio_transform"] = round(report.transform_s / report.baseline_transform_s, 3)
+    typer.echo(json.dumps(result, ensure_ascii=False))
 
 
 @bench_app.command("childcare")

@@ -6,8 +6,8 @@ source "$(dirname "$0")/env.sh"
 cd "$CIVICFLOW_HOME"
 echo "== 1. synthetic data (seed $SEED, $N e-applications)"
 "$BIN/civicflow" db upgrade
-"$BIN/civicflow" samples generate --n "$N" --seed "$SEED"
+"$BIN/civicflow" samples generate --n "$N" --seed "$SEED" --staff "${STAFF:-150}" --assets "${ASSET_ROWS:-3000}"
 echo "== 2. local services"
 bash deployments/up.sh
-echo "== 3. run the childcare-support process through its deployment"
+echo "== 3. run each process through its deployment (the worker runs them)"
 "$BIN/python" -m deployments.demo_run
