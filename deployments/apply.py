@@ -33,4 +33,4 @@ if __name__ == "__main__":
     from prefect.cli import app
 
     sys.argv = ["prefect", "--no-prompt", "deploy", "--all"]
-    sys.exit(app())
+    app()  # exits with the command's status
