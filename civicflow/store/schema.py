@@ -223,3 +223,21 @@ class RunMetricsRow(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
     )
+
+
+class BusPassRow(Base):
+    """乗車券交付: a community-bus free pass issued from a paper application (idempotent on form_id)."""
+
+    __tablename__ = "bus_passes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    form_id: Mapped[str] = mapped_column(String(120), unique=True)  # the scanned sheet's ID
+    pass_no: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
+    resident_id: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    eligibility: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 対象要件 codes
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # as entered (PII)
+    reviewed_by: Mapped[list[Any]] = mapped_column(JSON, default=list)  # reviewers, if any
+    received_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
