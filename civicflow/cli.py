@@ -30,6 +30,7 @@ bench_app = typer.Typer(help="性能測定 / benchmarks (JSON)", no_args_is_help
 quarantine_app = typer.Typer(help="隔離した入力 / quarantined inputs", no_args_is_help=True)
 review_app = typer.Typer(help="確認待ち / review queue", no_args_is_help=True)
 forms_app = typer.Typer(help="帳票定義 / paper form definitions", no_args_is_help=True)
+report_app = typer.Typer(help="報告 / reports", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (samples_app, "samples"),
@@ -39,6 +40,7 @@ for sub, name in (
     (quarantine_app, "quarantine"),
     (review_app, "review"),
     (forms_app, "forms"),
+    (report_app, "report"),
 ):
     app.add_typer(sub, name=name)
 
@@ -227,6 +229,22 @@ def review_resume(
         ]
     resume_flow_run(flow_run_id, run_input={"reviewer": reviewer, "items": items})  # type: ignore[arg-type]
     typer.echo(f"resumed {flow_run_id}: {len(items)} items → {decision}")
+
+
+@report_app.command("hours")
+def report_hours(
+    year: Annotated[int | None, typer.Option(help="年度 (April–March); default: this one")] = None,
+    out: Annotated[Path | None, typer.Option(help="出力先 / output folder")] = None,
+) -> None:
+    """Write the hours saved by process and month of a fiscal year as CSV and PNG."""
+    from civicflow import hours_report
+
+    settings = get_settings()
+    fy = year if year is not None else hours_report.fiscal_year(dt.date.today())
+    for path in hours_report.write_hours_report(
+        settings, fy, out or settings.output_dir / "reports"
+    ):
+        typer.echo(str(path))
 
 
 @bench_app.command("overtime")

@@ -28,6 +28,7 @@ RUNS: list[tuple[str, dict[str, Any], str]] = [
         "the notices wait for HR's double check: menu ⋮ → Resume, decision issue or hold",
     ),
     ("asset-ledger-export/asset-export-monthly", {"force": True}, ""),
+    ("hours-saved-report/hours-report-monthly", {}, ""),
 ]
 
 
@@ -76,6 +77,7 @@ def main() -> int:
     print(f"   childcare:       {out / 'childcare'}  (依頼書 letters/*.pdf, 実績管理 ledger .xlsx)")
     print(f"   overtime:        {out / 'overtime'}  (draft/ until checked, then issued/)")
     print(f"   assets:          {out / 'assets'}  (import CSV, rejects workbook)")
+    print(f"   hours saved:     {out / 'reports'}  (CSV + chart; also the report run's artifacts)")
     print("   quarantined:     .venv/bin/civicflow quarantine list --process childcare_support")
     print("   stop everything: make down")
     return 0 if ok else 1
