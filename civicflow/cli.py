@@ -231,6 +231,21 @@ def review_resume(
     typer.echo(f"resumed {flow_run_id}: {len(items)} items → {decision}")
 
 
+@app.command("catalog")
+def catalog(
+    out: Annotated[Path | None, typer.Option(help="Markdown の出力先 / write to a file")] = None,
+) -> None:
+    """Render the automation catalog (業務カタログ) as Markdown."""
+    from civicflow.catalog import catalog_markdown, load_catalog
+
+    text = catalog_markdown(load_catalog())
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(str(out))
+    else:
+        typer.echo(text)
+
+
 @report_app.command("hours")
 def report_hours(
     year: Annotated[int | None, typer.Option(help="年度 (April–March); default: this one")] = None,

@@ -36,3 +36,14 @@ def test_every_flow_module_has_a_deployment() -> None:
         if p.name not in {"__init__.py", "benchmarks.py"}
     }
     assert flow_modules == entry_modules
+
+
+def test_every_deployment_has_a_complete_catalog_entry() -> None:
+    from civicflow.catalog import catalog_markdown, load_catalog
+
+    catalog = load_catalog()  # validation fails on any missing or empty field
+    for deployment in DEPLOYMENTS:
+        path, _, attr = deployment["entrypoint"].partition(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), attr)
+        assert flow.name in catalog, f"{flow.name} has no entry in data/catalog.yaml"
+    assert "ロボット停止時の手順" in catalog_markdown(catalog)
