@@ -41,7 +41,7 @@ def hours_saved_report(year: int | None = None) -> float:
     total = float(table["削減時間(h)"].sum()) if len(table) else 0.0
     create_table_artifact(
         key="hours-saved-table",
-        table=table.to_dict(orient="records"),
+        table={str(col): table[col].tolist() for col in table.columns},
         description=f"{year}年度 業務別・月別の削減時間 / hours saved by process and month",
     )
     image = base64.b64encode(png_path.read_bytes()).decode()

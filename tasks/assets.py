@@ -7,7 +7,7 @@ import datetime as dt
 from prefect import task
 
 from civicflow.assets import operations
-from civicflow.childcare.pipeline import record_quarantine
+from civicflow.quarantine import record_quarantine
 from civicflow.settings import get_settings
 from tasks.common import current_flow_run_id
 

@@ -15,6 +15,7 @@ from prefect import task
 
 from civicflow import models
 from civicflow.childcare import pipeline
+from civicflow.quarantine import record_quarantine
 from civicflow.settings import get_settings
 from civicflow.sources.base import SourceListing, make_source
 from civicflow.store import repositories as repo
@@ -45,7 +46,7 @@ def list_new_applications() -> SourceListing:
 @task(name="quarantine-listing-problems", persist_result=True)
 def record_listing_problems(listing: SourceListing) -> int:
     """Record the listing's broken inputs (bad manifest rows, orphan PDFs); returns the new ones."""
-    return pipeline.record_quarantine(get_settings(), listing.quarantined, current_flow_run_id())
+    return record_quarantine(get_settings(), listing.quarantined, current_flow_run_id())
 
 
 @task(

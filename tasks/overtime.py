@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prefect import task
 
-from civicflow.childcare.pipeline import record_quarantine
 from civicflow.overtime import operations
+from civicflow.quarantine import record_quarantine
 from civicflow.settings import get_settings
 from tasks.common import current_flow_run_id
 

@@ -33,6 +33,8 @@ from civicflow.childcare.rules import (
 )
 from civicflow.documents.childcare import update_performance_ledger, write_request_letters
 from civicflow.errors import InputError
+from civicflow.japanese import age_on
+from civicflow.quarantine import record_quarantine
 from civicflow.registry import ResidentIndex
 from civicflow.settings import Settings
 from civicflow.sources.base import ApplicationSource, SourceListing
@@ -98,20 +100,6 @@ def jst_date(moment: dt.datetime) -> dt.date:
 def list_applications(source: ApplicationSource) -> SourceListing:
     """Ask the source which applications are waiting (一覧取得)."""
     return source.list_new()
-
-
-def record_quarantine(
-    settings: Settings, records: list[models.QuarantineRecord], flow_run_id: str | None
-) -> int:
-    """Store quarantined inputs so an operator sees them; returns how many are new.
-
-    An input still broken from an earlier run keeps its open record and is not counted
-    again; ``quarantine_open`` in the summary shows everything still waiting for a fix.
-    """
-    if not records:
-        return 0
-    with session_scope(settings.db_url) as session:
-        return sum(repo.quarantine(session, r, flow_run_id=flow_run_id) for r in records)
 
 
 # --- step 2: download (申請データの取得) -------------------------------------------------------
@@ -337,10 +325,9 @@ def _enter(
     flow_run_id: str | None,
 ) -> bool:
     child_age = 0
-    if application.child_birth_date:
-        child_age = max(
-            0, (jst_date(application.submitted_at) - application.child_birth_date).days // 365
-        )
+    applied_on = jst_date(application.submitted_at)
+    if application.child_birth_date and application.child_birth_date <= applied_on:
+        child_age = age_on(application.child_birth_date, applied_on)
     _case, created = repo.enter_childcare_case(
         session,
         application,
