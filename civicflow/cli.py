@@ -231,6 +231,23 @@ def review_resume(
     typer.echo(f"resumed {flow_run_id}: {len(items)} items → {decision}")
 
 
+@app.command("ocr")
+def ocr(
+    image: Annotated[Path, typer.Argument(help="スキャン画像・PDF / PNG, JPEG, TIFF or PDF")],
+    form: Annotated[str, typer.Option(help="帳票 ID / form id")] = "bus_pass",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = True,
+    registry: Annotated[
+        Path | None, typer.Option(help="住民記録 CSV (照合用) / residents.csv to match against")
+    ] = None,
+) -> None:
+    """Read a handwritten paper form: per field value, raw, confidence, engines, flags."""
+    from civicflow.ocr.reader import ocr_json
+
+    default_registry = get_settings().samples_dir / "registry" / "residents.csv"
+    registry_csv = registry or (default_registry if default_registry.exists() else None)
+    typer.echo(ocr_json(image, form, registry_csv=registry_csv))
+
+
 @app.command("catalog")
 def catalog(
     out: Annotated[Path | None, typer.Option(help="Markdown の出力先 / write to a file")] = None,
