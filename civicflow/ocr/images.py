@@ -142,7 +142,25 @@ def _decode_raster(data: bytes, name: str) -> list[PageImage]:
         return _decode_frames(data, name)
 
 
+def _cut_short(data: bytes) -> str | None:
+    """Why a PNG or JPEG file visibly ends early, or None.
+
+    Pillow is not asked: another library in the same process (WeasyPrint does, on import)
+    may have set ``ImageFile.LOAD_TRUNCATED_IMAGES``, and Pillow then fills the missing
+    part of the page with grey instead of failing.
+    """
+    tail = data[-4096:]
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" not in tail:
+        return "the PNG has no end marker (IEND)"
+    if data.startswith(b"\xff\xd8\xff") and b"\xff\xd9" not in tail:
+        return "the JPEG has no end marker (EOI)"
+    return None
+
+
 def _decode_frames(data: bytes, name: str) -> list[PageImage]:
+    short = _cut_short(data)
+    if short is not None:
+        raise _truncated(name, short)
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:

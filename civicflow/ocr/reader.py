@@ -48,7 +48,7 @@ from civicflow.errors import CivicflowError, InputError
 from civicflow.forms.definition import FieldDefinition, FormDefinition
 from civicflow.japanese import normalize_width, parse_date, to_katakana
 from civicflow.models import Reason, Severity
-from civicflow.ocr.checkbox import CheckState, box_confidence, classify_box
+from civicflow.ocr.checkbox import CheckboxThresholds, CheckState, box_confidence, classify_box
 from civicflow.ocr.crops import cut_fields
 from civicflow.ocr.engine import DIGITS, KANA_CHARS, OcrEngine
 from civicflow.ocr.images import GrayImage, PageImage, load_pages
@@ -484,9 +484,7 @@ def _read_digits(cells: Sequence[CellResult], facts: FieldFacts) -> tuple[str, s
     scores: list[float] = []
     for cell in cells:
         if cell.kind != "digit" or (cell.ink_px == 0 and not cell.primary[0]):
-            continue
-        if cell.primary == ("", 0.0) and cell.second is None and not cell.ink_px:
-            continue
+            continue  # an empty cell
         digit = _digit_of(cell.primary[0])
         raw.append(cell.primary[0] or "?")
         if not digit:
@@ -509,8 +507,6 @@ def _boxes(
     ev: FieldEvidence, policy: InterpretPolicy, facts: FieldFacts, prefix: str = ""
 ) -> tuple[list[str], float, list[str]]:
     """The checked values of a field's check boxes, the confidence, and raw densities."""
-    from civicflow.ocr.checkbox import CheckboxThresholds
-
     bounds = CheckboxThresholds(policy.empty_max, policy.checked_min, policy.circled_min)
     chosen: list[str] = []
     scores: list[float] = []

@@ -1,5 +1,7 @@
 """Both engines on committed field crops (cut from generated scans by the reader itself).
 
+The crops come from ``generate_scans(n=6, seed=41)`` (pages 0001 and 0004, klee-one and
+zen-kurenaido hands, MNIST digits), cut with ``register_page`` + ``cut_fields``;
 ``crops/expected.json`` holds each crop's text. PP-OCRv6 reads these exactly; EasyOCR's
 English model is weaker on handwritten digits (87 % of cells on the calibration set), so
 it must get most of the postal code's cells right, not all.

@@ -101,3 +101,19 @@ def test_something_that_is_no_image_is_unreadable() -> None:
     with pytest.raises(InputError) as empty:
         load_pages(b"", name="empty.png")
     assert empty.value.code == "image_truncated"
+
+
+def test_truncation_is_found_even_when_pillow_is_told_to_accept_it(
+    blank_page: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import ImageFile
+
+    # WeasyPrint sets this process-wide on import; the loader must not depend on it
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    for fmt in ("JPEG", "PNG"):
+        buffer = io.BytesIO()
+        Image.fromarray(blank_page).save(buffer, format=fmt)
+        data = buffer.getvalue()
+        with pytest.raises(InputError) as caught:
+            load_pages(data[: len(data) * 2 // 3], name=f"cut.{fmt.lower()}")
+        assert caught.value.code == "image_truncated"
