@@ -27,9 +27,7 @@ import datetime as dt
 import io
 import json
 import random
-import re
 import shutil
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,6 +42,7 @@ from pydantic import BaseModel
 from civicflow.japanese import to_wareki
 from civicflow.samples.names import TSUCHIYOSHI
 from civicflow.samples.registry import MINATO_TOWN_NAMES, random_date, random_minato_address
+from civicflow.samples.xlsx import freeze_xlsx
 
 #: Bad rows: kind → the reason codes the export must give (book_value_mismatch joins
 #: depreciation_mismatch where the sheet has a 期末簿価 column).
@@ -68,8 +67,7 @@ BAD_FILE_KINDS: dict[str, str] = {
 MIN_ROWS_FOR_MESS = 40
 
 WAREKI_FORMAT = '[$-411]ggge"年"m"月"d"日"'
-_FIXED_ZIP_TIME = (2025, 4, 1, 9, 0, 0)
-_CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+_FIXED_TIME = dt.datetime(2025, 4, 1, 9, 0, 0)  # stamped into every generated workbook
 _FULLWIDTH = str.maketrans({**{str(d): chr(0xFF10 + d) for d in range(10)}, "-": "－", ",": "，"})
 _FULLWIDTH_ALNUM = str.maketrans(
     {**{chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}, " ": "　"}
@@ -706,26 +704,10 @@ def _write_header(ws: WriteOnlyWorksheet, style: _Style, first_row: int) -> int:
     return 2
 
 
-def _freeze_zip(data: bytes) -> bytes:
-    """The same package with fixed member timestamps and document dates (reproducible bytes)."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _CORE_TIME.sub(rb"\g<1>2025-04-01T00:00:00Z\g<2>", content)
-            member = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            target.writestr(member, content)
-    return out.getvalue()
-
-
 def _save(wb: Workbook, path: Path) -> Path:
     buffer = io.BytesIO()
     wb.save(buffer)
-    path.write_bytes(_freeze_zip(buffer.getvalue()))
+    path.write_bytes(freeze_xlsx(buffer.getvalue(), _FIXED_TIME))
     return path
 
 
@@ -772,7 +754,7 @@ def _good_small_workbook(rng: random.Random, fiscal_year: int, section: str, ser
         ws.append([asset.asset_no, asset.name, asset.location, to_wareki(asset.acquired), asset.cost, asset.years, "建物", asset.use])  # fmt: skip
     buffer = io.BytesIO()
     wb.save(buffer)
-    return _freeze_zip(buffer.getvalue())
+    return freeze_xlsx(buffer.getvalue(), _FIXED_TIME)
 
 
 def _write_bad_files(

@@ -37,8 +37,6 @@ import datetime as dt
 import io
 import json
 import random
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -60,6 +58,7 @@ from civicflow.overtime.models import (
 )
 from civicflow.samples import names
 from civicflow.samples.registry import kanji_number, minato_postal_code, random_family_name
+from civicflow.samples.xlsx import freeze_xlsx
 
 MIN_STAFF: Final = 60
 CYCLE_MIN_STAFF: Final = 200
@@ -980,24 +979,4 @@ def _write_roster(path: Path, world: _World, rng: random.Random, as_of: dt.date)
     buffer = io.BytesIO()
     wb.save(buffer)
     with atomic_write(path) as tmp:
-        tmp.write_bytes(_fixed_zip(buffer.getvalue()))
-
-
-_MODIFIED: Final = re.compile(rb"<dcterms:(created|modified)([^>]*)>[^<]*</dcterms:\1>")
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """Re-zip a workbook with fixed timestamps so the same seed gives the same bytes."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _MODIFIED.sub(
-                    rb"<dcterms:\1\2>2020-01-01T00:00:00Z</dcterms:\1>", content
-                )
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, content)
-    return out.getvalue()
+        tmp.write_bytes(freeze_xlsx(buffer.getvalue(), dt.datetime(2020, 1, 1)))
