@@ -15,16 +15,13 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
 from civicflow import models
 from civicflow.assets import operations
 from civicflow.childcare.pipeline import jst_date
-from civicflow.reporting import summary_markdown
 from civicflow.settings import get_settings
 from tasks.assets import export_month
-from tasks.childcare import prepare_store, save_summary
-from tasks.common import current_flow_run_id
+from tasks.common import current_flow_run_id, prepare_store, publish_summary
 
 
 @flow(name="asset-ledger-export", log_prints=False)
@@ -75,10 +72,9 @@ def asset_ledger_export(
             " / characters outside CP932 written as 〓 (see the rejects workbook)"
         )
     summary.finished_at = dt.datetime.now(dt.UTC)
-    save_summary(summary, final=True)
-    create_markdown_artifact(
+    return publish_summary(
+        summary,
         key="asset-ledger-export-summary",
-        markdown=summary_markdown(summary, title=f"財産台帳 → 公会計 CSV（{year}年度）実行結果"),
+        title=f"財産台帳 → 公会計 CSV（{year}年度）実行結果",
         description="出力行数・却下行数と削減時間 / rows exported, rejected, hours saved",
     )
-    return summary

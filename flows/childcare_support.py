@@ -14,14 +14,12 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.input import RunInput
 from pydantic import Field
 
 from civicflow import models
 from civicflow.childcare import pipeline
 from civicflow.childcare.review import review_description
-from civicflow.reporting import summary_markdown
 from civicflow.settings import get_settings
 from tasks.childcare import (
     apply_review,
@@ -30,11 +28,9 @@ from tasks.childcare import (
     download_applications,
     issue_documents,
     list_new_applications,
-    prepare_store,
     record_listing_problems,
-    save_summary,
 )
-from tasks.common import current_flow_run_id
+from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
 from tasks.review import wait_for_review
 
 
@@ -123,10 +119,9 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
             summary.documents += [str(p) for p in issue_documents(today, stage="after-review")]
 
     pipeline.finish_summary(settings, summary)
-    save_summary(summary, final=True)
-    create_markdown_artifact(
+    return publish_summary(
+        summary,
         key="childcare-support-summary",
-        markdown=summary_markdown(summary, title="産前産後家事・育児支援 実行結果"),
+        title="産前産後家事・育児支援 実行結果",
         description="受付・確認・登録の件数と削減時間 / counts and hours saved",
     )
-    return summary

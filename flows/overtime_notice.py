@@ -15,17 +15,14 @@ import datetime as dt
 from typing import Literal
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 from prefect.input import RunInput
 from pydantic import Field
 
 from civicflow import models
 from civicflow.childcare.pipeline import jst_date, measured_review_seconds
 from civicflow.overtime import PROCESS, operations
-from civicflow.reporting import summary_markdown
 from civicflow.settings import get_settings
-from tasks.childcare import prepare_store, save_summary
-from tasks.common import current_flow_run_id
+from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
 from tasks.overtime import issue, prepare_drafts, record_check
 from tasks.review import wait_for_review
 
@@ -107,10 +104,9 @@ def overtime_notice(
             summary.notes.append("保留: 下書きのまま / held: drafts kept for the next run")
     summary.review_pending = 0 if operations.pending_check(settings, year, month) is None else 1
     summary.finished_at = dt.datetime.now(dt.UTC)
-    save_summary(summary, final=True)
-    create_markdown_artifact(
+    return publish_summary(
+        summary,
         key="overtime-notice-summary",
-        markdown=summary_markdown(summary, title=f"超過勤務通知 {year}年{month}月分 実行結果"),
+        title=f"超過勤務通知 {year}年{month}月分 実行結果",
         description="通知件数と削減時間 / notices and hours saved",
     )
-    return summary

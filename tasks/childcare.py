@@ -18,17 +18,9 @@ from civicflow.childcare import pipeline
 from civicflow.quarantine import record_quarantine
 from civicflow.settings import get_settings
 from civicflow.sources.base import SourceListing, make_source
-from civicflow.store import repositories as repo
-from civicflow.store.db import migrate, session_scope
 from tasks.common import current_flow_run_id, retry_on_transient
 
 IO_RETRY_DELAYS: list[float] = [2, 10, 30]  # seconds; bounded: three more tries, then the run fails
-
-
-@task(name="prepare-store")
-def prepare_store() -> None:
-    """Bring the store's schema up to date (idempotent)."""
-    migrate(get_settings().db_url)
 
 
 @task(
@@ -98,14 +90,3 @@ def apply_review(
         seconds_spent=seconds_spent,
         flow_run_id=current_flow_run_id(),
     )
-
-
-@task(name="save-run-summary")
-def save_summary(summary: models.RunSummary, final: bool = False) -> None:
-    """Store the run's summary (実行実績) for the hours-saved report.
-
-    Saved once before the review checkpoint and again (``final``) at the end; the
-    second save replaces the first.
-    """
-    with session_scope(get_settings().db_url) as session:
-        repo.save_run_summary(session, summary)

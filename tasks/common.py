@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from civicflow import models
 from civicflow.errors import TransientError
+from civicflow.reporting import summary_markdown
+from civicflow.settings import get_settings
+from civicflow.store import repositories as repo
+from civicflow.store.db import migrate, session_scope
 
 
 def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -28,3 +35,31 @@ def current_flow_run_id() -> str | None:
     """The id of the flow run we are in, or None outside Prefect."""
     run_id = flow_run.get_id()
     return str(run_id) if run_id else None
+
+
+@task(name="prepare-store")
+def prepare_store() -> None:
+    """Bring the store's schema up to date (idempotent)."""
+    migrate(get_settings().db_url)
+
+
+@task(name="save-run-summary")
+def save_summary(summary: models.RunSummary, final: bool = False) -> None:
+    """Store the run's summary (実行実績) for the hours-saved report.
+
+    Saved once before a review checkpoint and again (``final``) at the end; the
+    second save replaces the first.
+    """
+    with session_scope(get_settings().db_url) as session:
+        repo.save_run_summary(session, summary)
+
+
+def publish_summary(
+    summary: models.RunSummary, *, key: str, title: str, description: str
+) -> models.RunSummary:
+    """Store the final summary and publish it as the run's one artifact (no personal data)."""
+    save_summary(summary, final=True)
+    create_markdown_artifact(
+        key=key, markdown=summary_markdown(summary, title=title), description=description
+    )
+    return summary
