@@ -66,12 +66,64 @@ class Settings(BaseSettings):
     assets_window_last_business_day: int = 5
     assets_baseline_minutes: float = 1250.0  # per monthly export (~250 h a year by hand)
 
+    # --- community-bus free pass (コミュニティバス無料乗車券, handwritten forms) ---
+    bus_pass_inbox_dir: Path | None = None  # where the scanner drops files; default var/scans
+    bus_pass_form: str = "bus_pass"  # the form definition in data/forms
+    bus_pass_registry_csv: Path | None = None  # registry copy; default: the store's residents
+    bus_pass_baseline_minutes: float = 4.2  # per form by hand (Minato: ~900 h a year)
+    bus_pass_valid_years: int = 1  # a pass is valid until the end of the fiscal year + this - 1
+    bus_pass_crop_max_px: int = 560  # review crops are scaled down to this width (grey PNG)
+    # "dask": read the documents on a Dask cluster (prefect-dask); "" reads them one by one.
+    ocr_task_runner: Literal["", "dask"] = ""
+    dask_address: str = ""  # tcp://host:8786 of a running scheduler; empty: a local cluster
+    dask_workers: int = Field(default=2, ge=1)  # local cluster: worker processes
+
+    # --- housekeeping (保守: retention) ---
+    retention_prefect_days: int = Field(default=90, ge=1)  # finished flow runs, artifacts
+    retention_archive_after_days: int = Field(default=30, ge=1)  # processed files → archive
+    retention_archive_keep_days: int = Field(default=5 * 366, ge=1)  # 文書保存年限: 5 years
+
+    # --- Prefect server ---
+    # Empty: Prefect keeps its own SQLite file under var/prefect. When the store is on
+    # PostgreSQL (database_url), Prefect uses the same server in a database of its own
+    # named <store database>_prefect; set this only to put Prefect somewhere else.
+    prefect_database_url: str = ""
+
     @property
     def db_url(self) -> str:
         """The SQLAlchemy URL of the line-of-business store."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'civicflow.db').resolve()}"
+
+    @property
+    def prefect_db_url(self) -> str:
+        """The Prefect server's database URL (``postgresql+asyncpg://…``), or "" for SQLite.
+
+        One setting moves both: with ``database_url`` on PostgreSQL, Prefect gets a database
+        of its own (``<name>_prefect``) on the same server, because both keep an
+        ``alembic_version`` table and must not share one database.
+        """
+        if self.prefect_database_url:
+            return self.prefect_database_url
+        if not self.database_url.startswith("postgresql"):
+            return ""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        return url.set(
+            drivername="postgresql+asyncpg", database=f"{url.database or 'civicflow'}_prefect"
+        ).render_as_string(hide_password=False)
+
+    @property
+    def bus_pass_inbox(self) -> Path:
+        """Where scanned bus-pass applications arrive (the scanner's folder)."""
+        return self.bus_pass_inbox_dir or self.var_dir / "scans" / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Processed input files, zipped per process and month by the retention flow."""
+        return self.var_dir / "archive"
 
     @property
     def intake_dir(self) -> Path:
