@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
+from zoneinfo import ZoneInfo
 
 import jpholiday
 
@@ -847,3 +848,13 @@ def add_months(d: datetime.date, n: int) -> datetime.date:
     year, month = divmod(index, 12)
     month += 1
     return datetime.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+JST: Final = ZoneInfo("Asia/Tokyo")
+
+
+def jst_date(moment: datetime.datetime) -> datetime.date:
+    """The calendar date of a moment in Japan (a naive moment is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(JST).date()

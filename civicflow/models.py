@@ -254,6 +254,12 @@ class RunSummary(BaseModel):
     documents: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # for the operator; IDs and codes only, no PII
     reviewer_seconds: float = 0.0
+    # Paper forms read by OCR (手書き帳票): fields read, accepted without a person, shown
+    # to a reviewer, and changed by one. Zero for processes that read no paper.
+    fields_read: int = 0
+    fields_auto_accepted: int = 0
+    fields_reviewed: int = 0
+    fields_corrected: int = 0
     baseline_minutes: float = 0.0
     # For processes whose manual baseline is per batch (a month's notices, a month's export):
     # how many such batches this run completed. None: count cases (entered + rejected).

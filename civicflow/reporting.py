@@ -22,6 +22,13 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("quarantine_open", "隔離中（累計）/ quarantined, awaiting a fix"),
     ("review_pending", "確認待ち（累計）/ pending review"),
 )
+#: Shown only for processes that read paper forms (fields_read > 0).
+FIELD_ROWS: tuple[tuple[str, str], ...] = (
+    ("fields_read", "読取項目 / fields read"),
+    ("fields_auto_accepted", "自動確定項目 / fields auto-accepted"),
+    ("fields_reviewed", "目視確認項目 / fields reviewed"),
+    ("fields_corrected", "修正項目 / fields corrected"),
+)
 
 
 def summary_markdown(summary: RunSummary, *, title: str) -> str:
@@ -31,6 +38,9 @@ def summary_markdown(summary: RunSummary, *, title: str) -> str:
     lines = [f"# {title}", "", f"開始 {started} JST / run `{summary.flow_run_id or '-'}`", ""]
     lines += ["| 項目 / item | 件数 / count |", "|---|---:|"]
     lines += [f"| {label} | {data[key]} |" for key, label in ROWS]
+    if summary.fields_read:
+        lines += [f"| {label} | {data[key]} |" for key, label in FIELD_ROWS]
+        lines.append(f"| 確認時間（秒）/ reviewer seconds | {summary.reviewer_seconds:.0f} |")
     lines += [
         "",
         f"**削減時間 / hours saved: {summary.hours_saved:.2f} h** "

@@ -18,7 +18,7 @@ from prefect import flow
 
 from civicflow import models
 from civicflow.assets import operations
-from civicflow.childcare.pipeline import jst_date
+from civicflow.japanese import jst_date
 from civicflow.settings import get_settings
 from tasks.assets import export_month
 from tasks.common import current_flow_run_id, prepare_store, publish_summary

@@ -20,6 +20,8 @@ from pydantic import Field
 from civicflow import models
 from civicflow.childcare import pipeline
 from civicflow.childcare.review import review_description
+from civicflow.japanese import jst_date
+from civicflow.review import measured_review_seconds
 from civicflow.settings import get_settings
 from tasks.childcare import (
     apply_review,
@@ -71,7 +73,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
         The run's summary, also stored and published as an artifact.
     """
     settings = get_settings()
-    today = today or pipeline.jst_date(dt.datetime.now(dt.UTC))
+    today = today or jst_date(dt.datetime.now(dt.UTC))
     summary = models.RunSummary(
         process=pipeline.PROCESS,
         flow_run_id=current_flow_run_id(),
@@ -111,7 +113,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
             )
             answer = wait_for_review(form, settings.review_timeout_s, key="childcare-review")
             answered = sum(1 for d in answer.items if d.decision != "later")
-            seconds = answer.minutes_spent * 60 or pipeline.measured_review_seconds(
+            seconds = answer.minutes_spent * 60 or measured_review_seconds(
                 settings, [c.item_id for c in cards], answered
             )
             report = apply_review(answer.items, answer.reviewer, seconds)

@@ -14,7 +14,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from civicflow import hours_report
-from civicflow.childcare.pipeline import jst_date
+from civicflow.japanese import jst_date
 from civicflow.settings import get_settings
 
 

@@ -19,8 +19,9 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from civicflow import models
-from civicflow.childcare.pipeline import jst_date, measured_review_seconds
+from civicflow.japanese import jst_date
 from civicflow.overtime import PROCESS, operations
+from civicflow.review import measured_review_seconds
 from civicflow.settings import get_settings
 from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
 from tasks.overtime import issue, prepare_drafts, record_check

@@ -16,7 +16,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -33,7 +32,7 @@ from civicflow.childcare.rules import (
 )
 from civicflow.documents.childcare import update_performance_ledger, write_request_letters
 from civicflow.errors import InputError
-from civicflow.japanese import age_on
+from civicflow.japanese import age_on, jst_date
 from civicflow.quarantine import record_quarantine
 from civicflow.registry import ResidentIndex
 from civicflow.settings import Settings
@@ -43,7 +42,6 @@ from civicflow.store.db import session_scope
 from civicflow.store.schema import ChildcareCaseRow, ResidentRow, ReviewItemRow
 
 PROCESS = "childcare_support"
-JST = ZoneInfo("Asia/Tokyo")
 log = logging.getLogger(__name__)
 
 
@@ -87,13 +85,6 @@ class ReviewReport(BaseModel):
     rejected: int = 0
     still_pending: int = 0
     problems: list[str] = Field(default_factory=list)
-
-
-def jst_date(moment: dt.datetime) -> dt.date:
-    """The calendar date of a moment in Japan."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(JST).date()
 
 
 # --- step 1: list what the e-application system has for us ----------------------------------
@@ -466,21 +457,6 @@ def offer_review(settings: Settings, flow_run_id: str | None) -> tuple[list[Revi
         repo.mark_offered(session, [i.id for i in items], flow_run_id)
         cards = build_cards(session, items)
         return cards, repo.count_pending_reviews(session, PROCESS)
-
-
-def measured_review_seconds(settings: Settings, item_ids: list[int], answered: int) -> float:
-    """Reviewer time when not stated: offered → now, capped per answered item."""
-    with session_scope(settings.db_url) as session:
-        offered = [
-            row.last_offered_at
-            for row in session.scalars(select(ReviewItemRow).where(ReviewItemRow.id.in_(item_ids)))
-            if row.last_offered_at is not None
-        ]
-    if not offered or not answered:
-        return 0.0
-    first = min(o if o.tzinfo else o.replace(tzinfo=dt.UTC) for o in offered)
-    elapsed = (dt.datetime.now(dt.UTC) - first).total_seconds()
-    return max(0.0, min(elapsed, answered * settings.review_seconds_cap_per_item))
 
 
 def pending_review_count(settings: Settings) -> int:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +22,7 @@ from civicflow.documents.excel import (
     BODY_FONT,
     CellValue,
     open_workbook,
+    print_setup_landscape,
     save_workbook,
     write_table,
 )
@@ -265,7 +265,7 @@ def _write_month_sheet(ws: Worksheet, cases: list[CaseRow]) -> None:
         for index, case in enumerate(cases, start=1)
     ]
     write_table(ws, LEDGER_HEADER, rows)
-    _print_setup(ws, title_rows="1:1")
+    print_setup_landscape(ws, title_rows="1:1")
 
 
 def _write_summary_sheet(
@@ -300,17 +300,7 @@ def _write_summary_sheet(
         cell.font = Font(name=BODY_FONT.name, bold=True)
         if isinstance(value, int):
             cell.number_format = "#,##0"
-    _print_setup(ws, title_rows=f"{header_row}:{header_row}")
-
-
-def _print_setup(ws: Worksheet, *, title_rows: str) -> None:
-    """A4 landscape, one page wide, header repeated on every printed page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_title_rows = title_rows
+    print_setup_landscape(ws, title_rows=f"{header_row}:{header_row}")
 
 
 def _reorder(wb: Workbook, order: list[Worksheet]) -> None:

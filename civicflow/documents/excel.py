@@ -17,6 +17,7 @@ from zipfile import BadZipFile
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from civicflow.documents import atomic_write
@@ -153,3 +154,13 @@ def save_workbook(wb: Workbook, path: Path) -> Path:
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def print_setup_landscape(ws: Worksheet, *, title_rows: str) -> None:
+    """A4 landscape, one page wide, header repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = title_rows

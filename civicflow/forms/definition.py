@@ -300,11 +300,13 @@ class ReviewPolicy(_Strict):
     """When a reading of this field goes to a person (確認方針).
 
     ``always_review``: a person looks at it whatever the confidence (生年月日 decides the
-    age requirement). ``critical``: two reviewers must agree (氏名, 生年月日).
+    age requirement); with ``registry_suffices`` a reading the resident registry confirms
+    (name, kana and this value all agree with one resident) counts as checked instead. ``critical``: two reviewers must agree (氏名, 生年月日).
     ``min_confidence``: this field's own threshold, instead of the process default.
     """
 
     always_review: bool = False
+    registry_suffices: bool = False
     critical: bool = False
     min_confidence: float | None = Field(default=None, ge=0, le=1)
 

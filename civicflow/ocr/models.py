@@ -106,6 +106,9 @@ class FormReading(BaseModel):
         resident_id: The registry entry the applicant matched (宛名番号), if any.
         timings: Seconds spent per stage (``load``, ``register``, ``crop``, ``rapidocr``,
             ``easyocr``, ``rules``, ``total``).
+        crops: Small grey PNG images of the flagged fields (field id → bytes), for the
+            reviewer; only when asked for (``read_form(review_crops=True)``). They show
+            handwriting, so they are never serialised with the reading.
     """
 
     source: str
@@ -118,6 +121,7 @@ class FormReading(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
     resident_id: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    crops: dict[str, bytes] = Field(default_factory=dict, exclude=True, repr=False)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

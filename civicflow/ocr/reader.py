@@ -715,6 +715,7 @@ def read_form(
     registry: ResidentIndex | None = None,
     policy: RoutingPolicy | None = None,
     name: str | None = None,
+    review_crops: int = 0,
 ) -> list[FormReading]:
     """Read every page of a scanned file as ``form``.
 
@@ -727,6 +728,8 @@ def read_form(
         policy: A :class:`~civicflow.ocr.routing.RoutingPolicy` (default: the calibrated
             thresholds in ``data/ocr/calibration.json``).
         name: The file's name for messages (default: the path's name).
+        review_crops: When > 0, attach a grey PNG of every flagged field to the reading
+            (``FormReading.crops``), scaled down to at most this many pixels wide.
 
     Returns:
         One :class:`FormReading` per page; a page (or a whole file) that cannot be read
@@ -750,7 +753,15 @@ def read_form(
     for page in pages:
         try:
             reading = _read_page(
-                page, form, engines, routing, label, load_s / len(pages), today, registry
+                page,
+                form,
+                engines,
+                routing,
+                label,
+                load_s / len(pages),
+                today,
+                registry,
+                review_crops,
             )
         except CivicflowError:
             raise  # a missing model or a broken setting: the operator must act
@@ -780,6 +791,7 @@ def _read_page(
     load_s: float,
     today: dt.date | None,
     registry: ResidentIndex | None,
+    review_crops: int = 0,
 ) -> FormReading:
     from civicflow.ocr.routing import fields_to_check, route_page
 
@@ -813,7 +825,40 @@ def _read_page(
     rules_s += time.perf_counter() - started
     reading.timings = {**evidence.timings, "rules": rules_s}
     reading.timings["total"] = sum(reading.timings.values())
+    if review_crops:
+        reading.crops = {
+            f.field_id: field_crop_png(registered.image, f.crop_box, max_width=review_crops)
+            for f in reading.fields
+            if f.flagged
+        }
     return reading
+
+
+def field_crop_png(
+    image: GrayImage, box: tuple[int, int, int, int], *, max_width: int, margin: int = 12
+) -> bytes:
+    """A field of an aligned page as a small grey PNG, for the reviewer (確認用の切り出し).
+
+    The box grows by ``margin`` pixels so strokes over the line stay visible; the crop is
+    scaled down to ``max_width`` and reduced to 16 grey levels, which keeps handwriting
+    legible at a few kilobytes (the images travel inside the review form's markdown).
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = box
+    x0, y0 = max(0, x0 - margin), max(0, y0 - margin)
+    x1, y1 = min(width, x1 + margin), min(height, y1 + margin)
+    crop = image[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else image[:1, :1]
+    if crop.shape[1] > max_width:
+        scale = max_width / crop.shape[1]
+        size = (max_width, max(1, round(crop.shape[0] * scale)))
+        crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
+    levels = ((crop // 16) * 17).astype(np.uint8)  # 16 levels: 0, 17, …, 255
+    ok, encoded = cv2.imencode(".png", levels, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    if not ok:  # pragma: no cover - OpenCV encodes any 2-D uint8 array
+        return b""
+    return encoded.tobytes()
 
 
 # --- the CLI's JSON -------------------------------------------------------------------------------

@@ -443,7 +443,7 @@ def field_rules(
         if gated:
             detail = " / ".join(f"{k}={v}" for k, v in reading.engine_texts.items())
             reasons.append(make_reason("engine_disagreement", f, detail=detail))
-    if f.review.always_review:
+    if f.review.always_review and not (confirmed and f.review.registry_suffices):
         reasons.append(make_reason("always_review", f))
     return reasons
 

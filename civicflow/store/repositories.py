@@ -19,6 +19,7 @@ from civicflow.childcare.rules import registration_no
 from civicflow.store.schema import (
     ApplicationRow,
     AuditLogRow,
+    BusPassRow,
     ChildcareCaseRow,
     ProviderRow,
     QuarantineRow,
@@ -504,6 +505,136 @@ def decide_review(
         flow_run_id=flow_run_id,
     )
     return row
+
+
+def review_item_for(session: Session, process: str, item_ref: str) -> ReviewItemRow | None:
+    """The newest review item of an input, pending or decided."""
+    return session.scalar(
+        select(ReviewItemRow)
+        .where(ReviewItemRow.process == process, ReviewItemRow.item_ref == item_ref)
+        .order_by(ReviewItemRow.id.desc())
+        .limit(1)
+    )
+
+
+def record_review_entry(
+    session: Session,
+    item_id: int,
+    *,
+    reviewer: str,
+    values: dict[str, Any],
+    answer_key: str,
+    proposed_update: dict[str, Any],
+    flow_run_id: str | None,
+) -> ReviewItemRow | None:
+    """Record one reviewer's entry on an item that stays pending (double entry), audited.
+
+    ``answer_key`` names the answer (run and review round): applying the same answer twice,
+    as a flow resumed after a suspend does, records it once. Returns None when the item is
+    not pending or the answer was already recorded.
+    """
+    row = session.get(ReviewItemRow, item_id)
+    if row is None or row.status != "pending":
+        return None
+    proposed = dict(row.proposed)
+    if answer_key in proposed.get("answers", []):
+        return None
+    entry = {"reviewer": reviewer, "values": values, "at": utcnow().isoformat()}
+    proposed.update(proposed_update)
+    proposed["entries"] = [*proposed.get("entries", []), _jsonable(entry)]
+    proposed["answers"] = [*proposed.get("answers", []), answer_key]
+    row.proposed = _jsonable(proposed)
+    audit(
+        session,
+        actor=reviewer,
+        process=row.process,
+        entity="review_item",
+        entity_id=row.item_ref,
+        action="review_entry",
+        before=None,
+        after={"stage": proposed.get("stage"), "fields": sorted(values)},
+        flow_run_id=flow_run_id,
+    )
+    return row
+
+
+# --- bus passes (コミュニティバス無料乗車券) -------------------------------------------------------
+def bus_pass_for_form(session: Session, form_id: str) -> BusPassRow | None:
+    """The pass issued from a scanned form, if any."""
+    return session.scalar(select(BusPassRow).where(BusPassRow.form_id == form_id))
+
+
+def active_bus_pass(session: Session, resident_id: str, on: dt.date) -> BusPassRow | None:
+    """A pass the resident already holds that is still valid on ``on``."""
+    return session.scalar(
+        select(BusPassRow)
+        .where(BusPassRow.resident_id == resident_id, BusPassRow.valid_until >= on)
+        .order_by(BusPassRow.id.desc())
+        .limit(1)
+    )
+
+
+def enter_bus_pass(
+    session: Session,
+    *,
+    form_id: str,
+    fields: dict[str, Any],
+    eligibility: list[str],
+    resident_id: str | None,
+    reviewed_by: list[str],
+    received_on: dt.date | None,
+    valid_until: dt.date,
+    fiscal_year: int,
+    actor: str,
+    flow_run_id: str | None,
+) -> tuple[BusPassRow, bool]:
+    """Issue a pass for an accepted form, idempotent on the form ID (乗車券交付).
+
+    Returns the pass and whether it was issued now (False: it already existed, e.g. a
+    re-run after a crash, and nothing was written).
+    """
+    existing = bus_pass_for_form(session, form_id)
+    if existing is not None:
+        return existing, False
+    row = BusPassRow(
+        form_id=form_id,
+        resident_id=resident_id,
+        eligibility=list(eligibility),
+        fields=_jsonable(fields),
+        reviewed_by=list(reviewed_by),
+        received_on=received_on,
+        valid_until=valid_until,
+        flow_run_id=flow_run_id,
+    )
+    session.add(row)
+    session.flush()  # the id the pass number is made from
+    row.pass_no = f"{fiscal_year}{row.id:06d}"  # 乗車券番号: fiscal year of issue + serial
+    audit(
+        session,
+        actor=actor,
+        process="bus_pass",
+        entity="bus_pass",
+        entity_id=form_id,
+        action="issue",
+        before=None,
+        after={
+            "pass_no": row.pass_no,
+            "resident_id": resident_id,
+            "eligibility": list(eligibility),
+            "reviewed_by": list(reviewed_by),
+            "valid_until": valid_until,
+        },
+        flow_run_id=flow_run_id,
+    )
+    return row, True
+
+
+def bus_passes(session: Session, *, since: dt.date | None = None) -> list[BusPassRow]:
+    """Issued passes in issue order, optionally those received on or after ``since``."""
+    query = select(BusPassRow).order_by(BusPassRow.id)
+    if since is not None:
+        query = query.where(BusPassRow.received_on >= since)
+    return list(session.scalars(query))
 
 
 # --- quarantine ----------------------------------------------------------------------------

@@ -75,7 +75,8 @@ def test_a_clean_page_is_flagged_only_where_the_form_says_always(
     route: Router, specs: dict[str, Spec], resident: Resident, registry: bool
 ) -> None:
     reading = route(specs, registry=registry)
-    assert review_codes(reading) == {"birth_date": {"always_review"}}
+    # 生年月日 is always checked: by a person, or by the registry when it confirms it.
+    assert review_codes(reading) == ({} if registry else {"birth_date": {"always_review"}})
     assert reading.field("name").value == "山田 花子"
     assert reading.field("furigana").value == "ヤマダ ハナコ"
     assert reading.field("birth_date").value == "1947-05-15"
@@ -305,9 +306,22 @@ def test_the_registry_confirms_a_variant_spelling_and_gives_its_own(
     page["name"] = {"text": [("山田", 0.7), ("花子", 0.99)]}  # low score, right text
     page["furigana"] = {"text": [("ャマダ", 0.99), ("ハナコ", 0.99)]}  # size of ヤ misread
     reading = route(page, registry=True)
-    assert review_codes(reading) == {"birth_date": {"always_review"}}
+    assert review_codes(reading) == {}  # the registry confirmed the birth date too
     assert reading.field("furigana").value == "ヤマダ ハナコ"
     assert {r.code for r in reading.field("name").reasons} == {"registry_confirmed"}
+
+
+def test_a_birth_date_the_registry_does_not_confirm_goes_to_a_person(
+    route: Router, specs: dict[str, Spec]
+) -> None:
+    page = specs
+    page["birth_date"] = {
+        "date": {"year": "22", "month": "5", "day": "16"},  # one day off the registry
+        "eras": {"昭和": 0.4, "平成": 0.0, "令和": 0.0},
+    }
+    reading = route(page, registry=True)
+    assert "always_review" in review_codes(reading)["birth_date"]
+    assert reading.field("birth_date").proposed == "1947-05-15"
 
 
 def test_a_stranger_gets_a_page_reason_not_a_proposal(

@@ -1,0 +1,163 @@
+"""コミュニティバス無料乗車券: the nightly batch over the scan inbox.
+
+1. 受付 — list the scanned files in the inbox folder.
+2. 読取・交付 — read each file (one task per file; on a Dask cluster by a setting); clean
+   forms are entered as pass issuances, doubtful ones wait for review, unreadable
+   pages are quarantined.
+3. 受付簿 — write the receipt ledger.
+4. 人による確認 — offer the waiting forms in the Prefect UI with the handwriting crops;
+   then, for the critical fields, a second screen that a different reviewer answers.
+   Unanswered forms stay in the queue for the next run; under a deployment the run is
+   suspended and holds no process while it waits.
+5. 実行実績 — store and publish the run summary (fields read, auto-accepted, reviewed,
+   corrected, reviewer time, net hours saved).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, task, unmapped
+from prefect.input import RunInput
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
+
+from civicflow import models
+from civicflow.bus_pass import pipeline
+from civicflow.bus_pass.review import FormAnswer, initial_answers, review_description
+from civicflow.japanese import jst_date
+from civicflow.review import measured_review_seconds
+from civicflow.settings import Settings, get_settings
+from tasks.bus_pass import apply_review, list_inbox, read_scan, write_ledger
+from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
+from tasks.review import wait_for_review
+
+REVIEW_ROUNDS = 2  # a first screen, then one for the second entries of critical fields
+
+
+class BusPassReviewInput(RunInput):
+    """The review form: per paper form a decision and the checked field values."""
+
+    reviewer: str = Field(
+        default="",
+        min_length=1,
+        description="確認者の氏名（職員番号）/ Reviewer's name or staff ID",
+    )
+    minutes_spent: float = Field(
+        default=0.0,
+        ge=0,
+        description="確認に要した分数（0なら自動計測）/ Minutes spent (0: measured)",
+    )
+    forms: list[FormAnswer] = Field(
+        default_factory=list, description="帳票ごとの判断と項目 / One decision per paper form"
+    )
+
+
+def ocr_task_runner(settings: Settings) -> Any:
+    """The task runner that reads the scans: one at a time, or on a Dask cluster.
+
+    ``CIVICFLOW_OCR_TASK_RUNNER=dask`` with ``CIVICFLOW_DASK_ADDRESS=tcp://host:8786`` joins a
+    running scheduler (other machines' workers included); without an address a local
+    cluster of ``CIVICFLOW_DASK_WORKERS`` single-threaded processes is started for the run.
+    """
+    if settings.ocr_task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.dask_workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    # One at a time: the engines use both cores for one crop already.
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+@flow(name="bus-pass-read-batch", persist_result=True)
+def read_batch(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.DocumentReport]:
+    """Read the files on the configured task runner (a subflow so the runner can change)."""
+    futures = read_scan.map(paths, today=unmapped(today), run_key=unmapped(run_key))
+    return [f.result() for f in futures]
+
+
+@task(name="note-run-start", persist_result=True)
+def run_started() -> dt.datetime:
+    """When this run started (cached, so a resumed run keeps its start)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@flow(name="bus-pass", persist_result=True, log_prints=False)
+def bus_pass(
+    review: bool = True, today: dt.date | None = None, max_files: int | None = None
+) -> models.RunSummary:
+    """Read every scanned application in the inbox, enter, review, and write the 受付簿.
+
+    Args:
+        review: offer the doubtful forms to reviewers and wait; False leaves them queued.
+        today: the processing date (default: today in Japan).
+        max_files: read at most this many files this run (the rest wait for the next).
+
+    Returns:
+        The run's summary, also stored and published as an artifact.
+    """
+    settings = get_settings()
+    today = today or jst_date(dt.datetime.now(dt.UTC))
+    summary = models.RunSummary(
+        process=pipeline.PROCESS,
+        flow_run_id=current_flow_run_id(),
+        started_at=run_started(),
+        baseline_minutes=settings.bus_pass_baseline_minutes,
+    )
+    prepare_store()
+    paths = list_inbox(max_files)
+    if paths:
+        reader = read_batch.with_options(task_runner=ocr_task_runner(settings))
+        for report in reader(paths, today, summary.flow_run_id or "local"):
+            pipeline.add_document(summary, report)
+    summary.documents = [str(p) for p in write_ledger(today)]
+    summary.review_pending = pipeline.pending_count(settings)
+    save_summary(summary)  # visible while the run waits for a reviewer
+
+    if review:
+        reviewers: list[str] = []
+        for round_no in range(1, REVIEW_ROUNDS + 1):
+            cards, pending_total = pipeline.offer_review(
+                settings,
+                summary.flow_run_id,
+                limit=settings.review_max_items,
+                only_second=round_no > 1,
+            )
+            if not cards:
+                break
+            form = BusPassReviewInput.with_initial_data(
+                description=review_description(
+                    cards, pending_total, round_no=round_no, not_reviewer=reviewers
+                ),
+                forms=initial_answers(cards),
+            )
+            key = f"bus-pass-review-{round_no}"
+            answer = wait_for_review(form, settings.review_timeout_s, key=key)
+            answers = [a.answer() for a in answer.forms]
+            answered = sum(a.decision != "later" for a in answers)
+            seconds = answer.minutes_spent * 60 or measured_review_seconds(
+                settings, [c.item_id for c in cards], answered
+            )
+            outcome = apply_review(
+                answers, answer.reviewer, seconds, f"{summary.flow_run_id}:{key}", today
+            )
+            pipeline.add_review(summary, outcome)
+            reviewers.append(answer.reviewer)
+        summary.documents = [str(p) for p in write_ledger(today, stage="after-review")]
+
+    pipeline.finish_summary(settings, summary)
+    return publish_summary(
+        summary,
+        key="bus-pass-summary",
+        title="コミュニティバス無料乗車券 実行結果",
+        description="読取・自動確定・確認・交付の件数と削減時間 / counts and hours saved",
+    )

@@ -1,0 +1,158 @@
+"""The bus-pass flow on a real (test) Prefect server, with the OCR reader faked.
+
+The real reader is exercised end to end in tests/civicflow/bus_pass/test_real_batch.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.flow_runs import resume_flow_run
+from sqlalchemy import select
+
+from civicflow.bus_pass import pipeline
+from civicflow.errors import PermanentError
+from civicflow.settings import Settings
+from civicflow.store import repositories as repo
+from civicflow.store.db import session_scope
+from civicflow.store.schema import BusPassRow, ReviewItemRow
+from flows.bus_pass import bus_pass
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+TODAY = dt.date(2026, 11, 20)
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    script: dict[str, Any] = {}
+
+    def fake_read_form(source: Path, form: Any, **kwargs: Any) -> list[Any]:
+        found = script[source.name]
+        if isinstance(found, Exception):
+            raise found
+        return list(found)
+
+    monkeypatch.setattr(pipeline, "read_form", fake_read_form)
+    return script
+
+
+def test_a_batch_enters_clean_forms_quarantines_bad_ones_and_counts_fields(
+    settings: Settings, bus_pass_fakes: Any, scripted: dict[str, Any]
+) -> None:
+    inbox = settings.bus_pass_inbox
+    for name in ("0001.png", "0002.pdf", "0003.png"):
+        bus_pass_fakes.drop(inbox, name)
+    scripted["0001.png"] = [bus_pass_fakes.reading("0001.png")]
+    scripted["0002.pdf"] = [
+        bus_pass_fakes.reading("0002.pdf", 1, flagged={"phone": "format"}, resident_id=None),
+        bus_pass_fakes.reading("0002.pdf", 2, quarantine="too_coarse"),
+    ]
+    scripted["0003.png"] = [bus_pass_fakes.reading("0003.png", quarantine="truncated")]
+
+    summary = bus_pass(review=False, today=TODAY)
+
+    assert (summary.received, summary.entered, summary.sent_to_review) == (4, 1, 1)
+    assert (summary.quarantined, summary.quarantine_open, summary.review_pending) == (2, 2, 1)
+    assert (summary.fields_read, summary.fields_auto_accepted) == (20, 19)
+    assert summary.hours_saved == round(4.2 / 60, 3)
+    assert sorted(Path(d).suffix for d in summary.documents) == [".pdf", ".xlsx"]
+    assert not any(inbox.iterdir())
+    # Nothing in the inbox: a second run reads nothing and enters nothing.
+    again = bus_pass(review=False, today=TODAY)
+    assert (again.received, again.entered) == (0, 0)
+
+
+def test_a_missing_ocr_model_fails_the_run_and_leaves_the_file_in_the_inbox(
+    settings: Settings, bus_pass_fakes: Any, scripted: dict[str, Any]
+) -> None:
+    bus_pass_fakes.drop(settings.bus_pass_inbox, "0001.png")
+    scripted["0001.png"] = PermanentError("モデルがありません", "model missing", code="ocr_model_missing")
+    with pytest.raises(Exception, match="model missing"):
+        bus_pass(review=False, today=TODAY)
+    assert (settings.bus_pass_inbox / "0001.png").exists()
+
+
+def _wait_until_paused(settings: Settings, seen: set[str], timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(settings.db_url) as s:
+            runs = {r for r in s.scalars(select(ReviewItemRow.last_offered_run)) if r}
+        with get_client(sync_client=True) as client:
+            for run_id in runs:
+                run = client.read_flow_run(run_id)  # type: ignore[arg-type]
+                if run.state is not None and run.state.is_paused() and run.state.id not in seen:
+                    seen.add(str(run.state.id))
+                    return run_id
+        time.sleep(0.5)
+    raise AssertionError("the flow never paused for review")
+
+
+def test_review_in_two_rounds_enters_a_form_once_two_reviewers_agree(
+    settings: Settings, bus_pass_fakes: Any, scripted: dict[str, Any]
+) -> None:
+    bus_pass_fakes.drop(settings.bus_pass_inbox, "0001.png")
+    scripted["0001.png"] = [
+        bus_pass_fakes.reading(
+            "0001.png",
+            flagged={"birth_date": "always_review", "phone": "engine_disagreement"},
+            values={"phone": "03-1234-5679"},
+        )
+    ]
+    result: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: result.update(summary=bus_pass(review=True, today=TODAY))
+    )
+    worker.start()
+    seen: set[str] = set()
+    run_id = _wait_until_paused(settings, seen)
+    with session_scope(settings.db_url) as s:
+        (item,) = repo.pending_reviews(s, pipeline.PROCESS, 10)
+        item_id = item.id
+    resume_flow_run(
+        run_id,  # type: ignore[arg-type]
+        run_input={
+            "reviewer": "sato",
+            "minutes_spent": 1,
+            "forms": [
+                {
+                    "item_id": item_id,
+                    "decision": "approve",
+                    "fields": [
+                        {"field_id": "birth_date", "value": "1950-04-03"},
+                        {"field_id": "phone", "value": "03-1234-5678"},
+                    ],
+                }
+            ],
+        },
+    )
+    _wait_until_paused(settings, seen)  # the second screen: a different reviewer
+    resume_flow_run(
+        run_id,  # type: ignore[arg-type]
+        run_input={
+            "reviewer": "suzuki",
+            "minutes_spent": 0.5,
+            "forms": [
+                {
+                    "item_id": item_id,
+                    "decision": "approve",
+                    "fields": [{"field_id": "birth_date", "value": "昭和25年4月3日"}],
+                }
+            ],
+        },
+    )
+    worker.join(timeout=120)
+    summary = result["summary"]
+    assert (summary.entered, summary.reviewed, summary.review_pending) == (1, 2, 0)
+    assert (summary.fields_reviewed, summary.fields_corrected) == (3, 1)
+    assert summary.reviewer_seconds == 90
+    assert summary.hours_saved == round((4.2 - 1.5) / 60, 3)
+    with session_scope(settings.db_url) as s:
+        row = s.scalar(select(BusPassRow))
+        assert row is not None and row.reviewed_by == ["sato", "suzuki"]
+        assert row.fields["phone"] == "03-1234-5678"
