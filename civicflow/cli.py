@@ -331,6 +331,25 @@ def bench_childcare(
             typer.echo(f"{key:>18}: {value}")
 
 
+@bench_app.command("ocr")
+def bench_ocr(
+    n: Annotated[int, typer.Option(help="申請書の枚数 / forms to generate")] = 40,
+    seed: int = 2026,
+    workers: Annotated[int, typer.Option(help="読取の並列数（2以上は Dask）/ OCR workers")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON line")] = False,
+    work_dir: Path | None = None,
+) -> None:
+    """Generate N scans, run the bus-pass batch, answer review from the truth; print figures."""
+    from flows.benchmarks import bench_ocr as run_bench
+
+    result = run_bench(n=n, seed=seed, workers=workers, work_dir=work_dir)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>26}: {value}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point for ``python -m civicflow.cli``."""
     # The telemetry heartbeat of an ephemeral Prefect server logs a harmless "database is

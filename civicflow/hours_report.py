@@ -26,6 +26,7 @@ PROCESS_LABELS: dict[str, str] = {
     "overtime_notice": "超過勤務通知",
     "asset_ledger_export": "財産台帳→公会計CSV",
     "bus_pass": "コミュニティバス乗車券",
+    "retention": "保守（保管・削除）",
 }
 COLUMNS = ["年度", "月", "業務", "process", "実行回数", "処理件数", "確認時間(h)", "削減時間(h)"]
 

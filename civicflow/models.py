@@ -260,6 +260,7 @@ class RunSummary(BaseModel):
     fields_auto_accepted: int = 0
     fields_reviewed: int = 0
     fields_corrected: int = 0
+    ocr_seconds: float = 0.0  # time spent inside the OCR engines (recognisers)
     baseline_minutes: float = 0.0
     # For processes whose manual baseline is per batch (a month's notices, a month's export):
     # how many such batches this run completed. None: count cases (entered + rejected).

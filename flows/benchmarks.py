@@ -83,3 +83,97 @@ def bench_childcare(n: int, seed: int, work_dir: Path | None = None) -> dict[str
         "quarantined": flow_summary.quarantined,
         "rejected": flow_summary.rejected,
     }
+
+
+def _warm_engines() -> bool:
+    """Load the OCR engines in this process (run on every Dask worker before timing)."""
+    from civicflow.ocr.reader import default_engines
+
+    default_engines()
+    return True
+
+
+def bench_ocr(n: int, seed: int, workers: int = 1, work_dir: Path | None = None) -> dict[str, Any]:
+    """Generate N scans, run the bus-pass batch, answer review from the truth, score it.
+
+    ``workers`` 1 reads in this process, one file at a time (the default setting); 2 or
+    more start a local Dask cluster of that many single-threaded processes first and
+    point the flow at it (CIVICFLOW_OCR_TASK_RUNNER=dask), as a scaled-out office would.
+    The engines are loaded before the clock starts; review is answered from the ground
+    truth and timed as zero.
+    """
+    import shutil
+
+    from civicflow.bus_pass import bench
+    from civicflow.ocr.reader import default_engines
+    from civicflow.samples.registry import DEFAULT_REFERENCE_DATE, read_residents_csv
+    from civicflow.samples.scans import generate_scans
+    from civicflow.store import repositories as repo
+    from civicflow.store.db import migrate, session_scope
+    from flows.bus_pass import bus_pass
+
+    root = work_dir or Path(tempfile.mkdtemp(prefix="civicflow-bench-ocr-"))
+    today = DEFAULT_REFERENCE_DATE  # the generator dates the applications before this day
+    sample = generate_scans(root / "gen", n=n, seed=seed, workers=2)
+    assert sample.residents_csv is not None
+    truth, bad_inputs = bench.load_truth(sample.scans_dir)
+    saved_env = {k: v for k, v in os.environ.items() if k.startswith("CIVICFLOW_")}
+    cluster = None
+    try:
+        for key in list(saved_env):
+            del os.environ[key]
+        os.environ["CIVICFLOW_VAR_DIR"] = str(root / "var")
+        if workers > 1:
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            with Client(cluster) as client:  # type: ignore[no-untyped-call]
+                client.run(_warm_engines)
+            os.environ["CIVICFLOW_OCR_TASK_RUNNER"] = "dask"
+            os.environ["CIVICFLOW_DASK_ADDRESS"] = str(cluster.scheduler_address)
+        get_settings.cache_clear()
+        settings = get_settings()
+        migrate(settings.db_url)
+        with session_scope(settings.db_url) as session:
+            repo.upsert_residents(session, read_residents_csv(sample.residents_csv))
+        inbox = settings.bus_pass_inbox
+        inbox.mkdir(parents=True, exist_ok=True)
+        for path in sample.files:
+            shutil.copy2(path, inbox / path.name)
+        default_engines()
+        _warm_up()
+        t0 = time.perf_counter()
+        summary = bus_pass(review=False, today=today)
+        wall = time.perf_counter() - t0
+        bench.answer_from_truth(settings, truth, today=today)
+        table = bench.figures(bench.score(settings, truth))
+    finally:
+        if cluster is not None:
+            cluster.close()
+        for key in [k for k in os.environ if k.startswith("CIVICFLOW_")]:
+            del os.environ[key]
+        os.environ.update(saved_env)
+        get_settings.cache_clear()
+    forms = summary.verified
+    overall = table["all"]
+    return {
+        "forms": forms,
+        "fields": overall["fields"],
+        "field_exact_raw": overall["field_exact_raw"],
+        "auto_accept_rate": overall["auto_accept_rate"],
+        "auto_accepted_error_rate": overall["auto_accepted_error_rate"],
+        "review_rate": overall["review_rate"],
+        "forms_per_s": round(forms / wall, 3) if wall else 0.0,
+        "recognizer_s": round(summary.ocr_seconds, 3),
+        "overhead_ratio": round(wall / summary.ocr_seconds, 3) if summary.ocr_seconds else None,
+        "workers": workers,
+        "wall_s": round(wall, 3),
+        "entered_exact_after_review": overall["entered_exact"],
+        "quarantined": summary.quarantined,
+        "bad_inputs_planted": bad_inputs,
+        "n": n,
+        "seed": seed,
+        "by_type": table["by_type"],
+    }

@@ -62,7 +62,7 @@ def ocr_task_runner(settings: Settings) -> Any:
     cluster of ``CIVICFLOW_DASK_WORKERS`` single-threaded processes is started for the run.
     """
     if settings.ocr_task_runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         if settings.dask_address:
             return DaskTaskRunner(address=settings.dask_address)

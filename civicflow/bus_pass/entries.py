@@ -85,15 +85,15 @@ def normalize_entry(f: FieldDefinition, text: str) -> str | list[str]:
         if day is None:
             raise EntryError(
                 f,
-                f"「{text}」は日付として読めません（例: 昭和25年4月3日、S25.4.3、1950-04-03）。",
-                f"{text!r} is not a date (e.g. 1950-04-03 or S25.4.3).",
+                "日付として読めません（例: 昭和25年4月3日、S25.4.3、1950-04-03）。",
+                "not a date (e.g. 1950-04-03 or S25.4.3).",
             )
         return day.isoformat()
     if f.type == "katakana":
         kana = jaconv.hira2kata(unicodedata.normalize("NFKC", text))
         if not re.fullmatch(r"[\u30a0-\u30ff\u3000 ]+", kana):
             raise EntryError(f, "カタカナで入力してください。", "type it in katakana.")
-        return re.sub(r"[ \u3000]+", "\u3000", kana)
+        return re.sub(r"[ \u3000]+", " ", kana)  # one space, as the reader writes it
     if f.type == "postal_code":
         digits = phone_digits(text)
         if len(digits) != 7:
@@ -112,7 +112,7 @@ def normalize_entry(f: FieldDefinition, text: str) -> str | list[str]:
             raise EntryError(f, "数字だけを入力してください。", "digits only.")
         return digits
     if f.type == "kanji_name":
-        return re.sub(r"[ \u3000]+", "\u3000", unicodedata.normalize("NFKC", text).strip())
+        return re.sub(r"[ \u3000]+", " ", unicodedata.normalize("NFKC", text).strip())
     return unicodedata.normalize("NFKC", text)
 
 

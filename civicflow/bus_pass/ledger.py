@@ -16,10 +16,11 @@ from openpyxl import Workbook
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from civicflow.bus_pass.pipeline import PROCESS, fiscal_year
+from civicflow.bus_pass.pipeline import PROCESS
 from civicflow.documents.excel import print_setup_landscape, save_workbook, write_table
 from civicflow.documents.pdf import render_pdf
 from civicflow.forms.definition import load_form
+from civicflow.hours_report import fiscal_year
 from civicflow.japanese import jst_date, try_parse_date
 from civicflow.settings import Settings
 from civicflow.store import repositories as repo

@@ -38,6 +38,7 @@ from civicflow.bus_pass.entries import (
     same_value,
 )
 from civicflow.forms.definition import FormDefinition, load_form
+from civicflow.hours_report import fiscal_year
 from civicflow.japanese import try_parse_date
 from civicflow.ocr.models import FormReading
 from civicflow.ocr.reader import ReaderEngines, read_form
@@ -172,11 +173,6 @@ def load_registry(settings: Settings) -> ResidentIndex:
 
 
 # --- reading and entering -----------------------------------------------------------------------
-def fiscal_year(day: dt.date) -> int:
-    """The Japanese fiscal year (April–March) a day falls in."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
 def valid_until(settings: Settings, day: dt.date) -> dt.date:
     """A pass issued on ``day`` is valid to 31 March of its fiscal year (+ more years)."""
     return dt.date(fiscal_year(day) + settings.bus_pass_valid_years, 3, 31)
@@ -679,6 +675,7 @@ def add_document(summary: models.RunSummary, report: DocumentReport) -> None:
             summary.quarantined += 1
             continue
         summary.fields_read += page.fields
+        summary.ocr_seconds += page.recogniser_s
         summary.fields_auto_accepted += page.auto_accepted
         summary.verified += 1
         if page.outcome == "entered":

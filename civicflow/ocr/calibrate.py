@@ -191,7 +191,7 @@ def collect(
 # --- scoring ---------------------------------------------------------------------------------------
 
 
-def _same(value: Any, truth: Any) -> bool:
+def matches_truth(value: Any, truth: Any) -> bool:
     """Whether a reading's value is what a clerk would type from the truth."""
     if truth is None:
         return value in ("", [], None)
@@ -248,8 +248,8 @@ def outcomes(
                 FieldOutcome(
                     f.field_id,
                     types[f.field_id],
-                    _same(raw, truth),
-                    _same(f.value, truth),
+                    matches_truth(raw, truth),
+                    matches_truth(f.value, truth),
                     f.flagged,
                     tuple(r.code for r in f.reasons if r.severity is not Severity.INFO),
                     f.confidence,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from civicflow.bus_pass import pipeline
 from civicflow.errors import PermanentError
+from civicflow.reporting import summary_markdown
 from civicflow.settings import Settings
 from civicflow.store import repositories as repo
 from civicflow.store.db import session_scope
@@ -72,7 +73,9 @@ def test_a_missing_ocr_model_fails_the_run_and_leaves_the_file_in_the_inbox(
     settings: Settings, bus_pass_fakes: Any, scripted: dict[str, Any]
 ) -> None:
     bus_pass_fakes.drop(settings.bus_pass_inbox, "0001.png")
-    scripted["0001.png"] = PermanentError("モデルがありません", "model missing", code="ocr_model_missing")
+    scripted["0001.png"] = PermanentError(
+        "モデルがありません", "model missing", code="ocr_model_missing"
+    )
     with pytest.raises(Exception, match="model missing"):
         bus_pass(review=False, today=TODAY)
     assert (settings.bus_pass_inbox / "0001.png").exists()
@@ -156,3 +159,6 @@ def test_review_in_two_rounds_enters_a_form_once_two_reviewers_agree(
         row = s.scalar(select(BusPassRow))
         assert row is not None and row.reviewed_by == ["sato", "suzuki"]
         assert row.fields["phone"] == "03-1234-5678"
+    published = summary_markdown(summary, title="t") + summary.model_dump_json()
+    for personal in ("山田", "ヤマダ", "1950", "03-1234", "芝公園"):
+        assert personal not in published

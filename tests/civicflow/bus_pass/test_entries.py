@@ -16,7 +16,7 @@ FIELDS = {f.id: f for f in load_form("bus_pass").fields}
         ("birth_date", "昭和25年4月3日", "1950-04-03"),
         ("birth_date", "S25.4.3", "1950-04-03"),
         ("birth_date", "1950-04-03", "1950-04-03"),
-        ("furigana", "やまだ はなこ", "ヤマダ\u3000ハナコ"),
+        ("furigana", "やまだ\u3000はなこ", "ヤマダ ハナコ"),
         ("furigana", "ﾔﾏﾀﾞ", "ヤマダ"),
         ("postal_code", "１０５００１１", "105-0011"),
         ("phone", "0312345678", "03-1234-5678"),
@@ -26,7 +26,7 @@ FIELDS = {f.id: f for f in load_form("bus_pass").fields}
         ("eligibility", "70歳以上", ["age70"]),
         ("eligibility", "", []),
         ("gender", "女", ["女"]),
-        ("name", " 山田  花子 ", "山田\u3000花子"),
+        ("name", " 山田\u3000 花子 ", "山田 花子"),
         ("address", "東京都港区芝公園１－２－３", "東京都港区芝公園1-2-3"),
     ],
 )

@@ -258,7 +258,9 @@ def test_the_ledger_lists_every_form_with_its_status(
     for name, flagged in (("a.png", None), ("b.png", {"phone": "format"})):
         bus_pass_fakes.drop(settings.bus_pass_inbox, name)
         scripted[name] = [
-            bus_pass_fakes.reading(name, flagged=flagged, resident_id=None if flagged else "R0000001")
+            bus_pass_fakes.reading(
+                name, flagged=flagged, resident_id=None if flagged else "R0000001"
+            )
         ]
     _run(settings)
     xlsx, pdf = ledger.write_ledger(settings, dt.date.today())
