@@ -175,6 +175,17 @@ def run_childcare(
     typer.echo(summary.model_dump_json(indent=2))
 
 
+@run_app.command("bus-pass")
+def run_bus_pass(
+    review: Annotated[bool, typer.Option(help="確認者の回答を待つ / wait for review")] = False,
+) -> None:
+    """Read the scan inbox once, here (the worker runs it nightly)."""
+    from flows.bus_pass import bus_pass
+
+    summary = bus_pass(review=review)
+    typer.echo(summary.model_dump_json(indent=2))
+
+
 @quarantine_app.command("list")
 def quarantine_list(process: str = "childcare_support") -> None:
     """Show the quarantined inputs still waiting for a fix, with the reason."""
@@ -207,14 +218,24 @@ def review_resume(
     reviewer: Annotated[str, typer.Option(help="確認者 / reviewer's name")],
     approve_all: Annotated[bool, typer.Option(help="全件承認 / approve every item")] = False,
     reject_all: Annotated[bool, typer.Option(help="全件却下 / reject every item")] = False,
+    process: Annotated[str, typer.Option(help="業務 / childcare_support or bus_pass")] = (
+        "childcare_support"
+    ),
 ) -> None:
-    """Answer a waiting review form from the shell (the UI's Resume button does the same)."""
+    """Answer a waiting review form from the shell (the UI's Resume button does the same).
+
+    For bus_pass, approve takes the prefilled readings as they are; a second-entry screen
+    has blank critical fields, so its forms stay waiting (double entry needs a person).
+    """
     from prefect.flow_runs import resume_flow_run
 
     from civicflow.store import repositories as repo
     from civicflow.store.db import session_scope
 
     decision = "approve" if approve_all else "reject" if reject_all else "later"
+    if process == "bus_pass":
+        _resume_bus_pass(flow_run_id, reviewer, decision)
+        return
     with session_scope(get_settings().db_url) as session:
         items = [
             {
@@ -227,8 +248,35 @@ def review_resume(
             for item in repo.pending_reviews(session, "childcare_support", limit=10_000)
             if item.last_offered_run == flow_run_id
         ]
-    resume_flow_run(flow_run_id, run_input={"reviewer": reviewer, "items": items})  # type: ignore[arg-type]
+    resume_flow_run(flow_run_id, run_input={"reviewer": reviewer, "decisions": items})  # type: ignore[arg-type]
     typer.echo(f"resumed {flow_run_id}: {len(items)} items → {decision}")
+
+
+def _resume_bus_pass(flow_run_id: str, reviewer: str, decision: str) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    from civicflow.bus_pass.pipeline import PROCESS
+    from civicflow.bus_pass.review import build_card, initial_answers
+    from civicflow.forms.definition import load_form
+    from civicflow.store import repositories as repo
+    from civicflow.store.db import session_scope
+
+    settings = get_settings()
+    form = load_form(settings.bus_pass_form)
+    with session_scope(settings.db_url) as session:
+        cards = [
+            build_card(form, item)
+            for item in repo.pending_reviews(session, PROCESS, limit=10_000)
+            if item.last_offered_run == flow_run_id
+        ]
+    answers = initial_answers(cards)
+    for answer in answers:
+        answer.decision = decision  # type: ignore[assignment]
+    resume_flow_run(
+        flow_run_id,  # type: ignore[arg-type]
+        run_input={"reviewer": reviewer, "forms": [a.model_dump() for a in answers]},
+    )
+    typer.echo(f"resumed {flow_run_id}: {len(answers)} forms → {decision}")
 
 
 @app.command("ocr")

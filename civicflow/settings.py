@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     ocr_task_runner: Literal["", "dask"] = ""
     dask_address: str = ""  # tcp://host:8786 of a running scheduler; empty: a local cluster
     dask_workers: int = Field(default=2, ge=1)  # local cluster: worker processes
+    # Threads each OCR engine may use; 0: all cores. Dask workers set 1 so that several
+    # worker processes on one machine do not fight over the same cores.
+    ocr_threads: int = Field(default=0, ge=0)
 
     # --- housekeeping (保守: retention) ---
     retention_prefect_days: int = Field(default=90, ge=1)  # finished flow runs, artifacts

@@ -127,7 +127,11 @@ def bench_ocr(n: int, seed: int, workers: int = 1, work_dir: Path | None = None)
             from distributed import Client, LocalCluster
 
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env={"CIVICFLOW_OCR_THREADS": "1"},  # one core per worker process
             )
             with Client(cluster) as client:  # type: ignore[no-untyped-call]
                 client.run(_warm_engines)

@@ -72,6 +72,7 @@ def ocr_task_runner(settings: Settings) -> Any:
                 "threads_per_worker": 1,
                 "processes": True,
                 "dashboard_address": None,
+                "env": {"CIVICFLOW_OCR_THREADS": str(settings.ocr_threads or 1)},
             }
         )
     # One at a time: the engines use both cores for one crop already.

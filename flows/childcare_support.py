@@ -49,7 +49,9 @@ class ChildcareReviewInput(RunInput):
         ge=0,
         description="確認に要した分数（空欄なら自動計測）/ Minutes spent (0: measured)",
     )
-    items: list[pipeline.ReviewDecision] = Field(
+    # Not "items": Prefect 3.8.8's V2 Resume dialog validates the answer as if it were a
+    # JSON schema, and a list under a JSON-Schema keyword is refused (tests/e2e found it).
+    decisions: list[pipeline.ReviewDecision] = Field(
         default_factory=list, description="項目ごとの判断 / One decision per application"
     )
 
@@ -101,7 +103,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
         if cards:
             form = ChildcareReviewInput.with_initial_data(
                 description=review_description(cards, pending_total),
-                items=[
+                decisions=[
                     pipeline.ReviewDecision(
                         item_id=c.item_id,
                         receipt_no=c.receipt_no,
@@ -112,11 +114,11 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
                 ],
             )
             answer = wait_for_review(form, settings.review_timeout_s, key="childcare-review")
-            answered = sum(1 for d in answer.items if d.decision != "later")
+            answered = sum(1 for d in answer.decisions if d.decision != "later")
             seconds = answer.minutes_spent * 60 or measured_review_seconds(
                 settings, [c.item_id for c in cards], answered
             )
-            report = apply_review(answer.items, answer.reviewer, seconds)
+            report = apply_review(answer.decisions, answer.reviewer, seconds)
             pipeline.add_review(summary, report, seconds)
             summary.documents += [str(p) for p in issue_documents(today, stage="after-review")]
 

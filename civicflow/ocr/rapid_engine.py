@@ -151,13 +151,18 @@ def get_rapid_engine(score: ScoreMode = "min") -> RapidOcrEngine:
         )
     from rapidocr import RapidOCR
 
-    ocr = RapidOCR(
-        params={
-            "Global.log_level": "error",
-            "Global.use_det": False,
-            "Global.use_cls": False,
-            "Global.use_rec": True,
-            "Rec.model_path": str(model),
-        }
-    )
+    from civicflow.settings import get_settings
+
+    params: dict[str, object] = {
+        "Global.log_level": "error",
+        "Global.use_det": False,
+        "Global.use_cls": False,
+        "Global.use_rec": True,
+        "Rec.model_path": str(model),
+    }
+    threads = get_settings().ocr_threads
+    if threads:
+        params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
+        params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+    ocr = RapidOCR(params=params)
     return RapidOcrEngine(ocr, score=score)

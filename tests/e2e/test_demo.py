@@ -1,22 +1,37 @@
 """End to end: `make demo`'s script on a small N, with a real server, worker and portal.
 
-Starts everything on free loopback ports with its own var/ folder, answers the review from
-the command line (as a reviewer would from the UI) and checks the run completed with the
-letters and the ledger written. Stops the services whatever happens.
+Starts everything on free loopback ports with its own var/ folder, answers the childcare
+review the way staff do — in the Prefect UI, in headless Debian chromium driven by
+`tests/e2e/ui/resume_review.mjs` — and checks through the API and the store that the run
+completed with the decisions applied under the name the browser typed, the letters and the
+ledger written. Screenshots of each step are kept in test-output/ui/. Stops the services
+whatever happens.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
+
+from civicflow.settings import Settings
+from civicflow.store import repositories as repo
+from civicflow.store.db import session_scope
+from civicflow.store.schema import AuditLogRow, ReviewItemRow
 
 ROOT = Path(__file__).resolve().parents[2]
+UI_DIR = ROOT / "tests/e2e/ui"
+SCREENSHOTS = ROOT / "test-output/ui"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+REVIEWER = "港 花子"  # typed into the form by the browser; must come back in the store
 pytestmark = pytest.mark.e2e
 
 
@@ -52,8 +67,67 @@ def _state(run_id: str, env: dict[str, str]) -> str:
     return _run([str(ROOT / ".venv/bin/python"), "-c", script], env, 60).strip().splitlines()[-1]
 
 
-def test_demo_runs_suspends_for_review_and_completes_after_the_answer(tmp_path: Path) -> None:
-    env = _env(tmp_path / "var")
+def _require_browser() -> str:
+    """The browser test's tools, installed by `make setup`; fail (not skip) when missing."""
+    node = shutil.which("node")
+    missing = [
+        what
+        for what, present in [
+            (f"Debian chromium ({CHROMIUM})", CHROMIUM.exists()),
+            ("Node.js (node)", node is not None),
+            (
+                f"npm playwright-core ({UI_DIR / 'node_modules'})",
+                (UI_DIR / "node_modules/playwright-core/package.json").exists(),
+            ),
+        ]
+        if not present
+    ]
+    assert not missing, (
+        f"the browser test needs {', '.join(missing)}: run `make setup`, which installs "
+        "them (apt chromium, npm ci in tests/e2e/ui)"
+    )
+    assert node is not None
+    return node
+
+
+def _resume_in_browser(node: str, ui: str, run_id: str) -> dict[str, Any]:
+    """Find the waiting run in the UI, approve every item as REVIEWER, submit, wait for the end."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    args = [
+        node,
+        str(UI_DIR / "resume_review.mjs"),
+        "--base",
+        ui,
+        "--out",
+        str(SCREENSHOTS),
+        "--reviewer",
+        REVIEWER,
+        "--decision",
+        "approve",
+        "--run-id",
+        run_id,
+        "--wait-final-s",
+        "180",
+    ]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=360)
+    lines = done.stdout.strip().splitlines()
+    assert lines, f"the browser script printed nothing:\n{done.stderr[-3000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    assert done.returncode == 0, (
+        f"answering the review in the UI failed: {result.get('error')}\n"
+        f"screenshots: {SCREENSHOTS}\n{json.dumps(result, ensure_ascii=False, indent=1)}\n"
+        f"{done.stderr[-2000:]}"
+    )
+    return result
+
+
+def test_demo_runs_suspends_for_review_and_completes_after_the_answer_in_the_ui(
+    tmp_path: Path,
+) -> None:
+    node = _require_browser()
+    var_dir = tmp_path / "var"
+    env = _env(var_dir)
+    ui = f"http://127.0.0.1:{env['PREFECT_SERVER_API_PORT']}"
     try:
         out = _run(["bash", "deployments/demo.sh", "24", "4"], env, 420)
         assert out.count("state: Suspended") == 2, out  # childcare review, overtime check
@@ -61,37 +135,50 @@ def test_demo_runs_suspends_for_review_and_completes_after_the_answer(tmp_path: 
         match = re.search(r"review resume ([0-9a-f-]{36})", out)
         assert match, out
         run_id = match.group(1)
-        letters = list((tmp_path / "var/output/childcare/letters").glob("request_*.pdf"))
+        letters = list((var_dir / "output/childcare/letters").glob("request_*.pdf"))
         assert letters, "letters are written before the review checkpoint"
 
-        env_cli = {
-            **env,
-            "PREFECT_API_URL": f"http://127.0.0.1:{env['PREFECT_SERVER_API_PORT']}/api",
-        }
-        _run(
-            [
-                str(ROOT / ".venv/bin/civicflow"),
-                "review",
-                "resume",
-                run_id,
-                "--reviewer",
-                "e2e",
-                "--approve-all",
-            ],
-            env_cli,
-            60,
-        )
-        deadline = time.monotonic() + 180
-        state = ""
-        while time.monotonic() < deadline:
-            state = _state(run_id, env_cli)
-            if state in {"Completed", "Failed", "Crashed"}:
-                break
-            time.sleep(3)
-        assert state == "Completed"
-        assert (tmp_path / "var/output/childcare/実績管理_childcare.xlsx").exists()
-        pending = _run([str(ROOT / ".venv/bin/civicflow"), "review", "list"], env_cli, 60)
-        # approve-all enters everything that has a registry match; the rest stays pending
-        assert all("resident_not_found" in line for line in pending.splitlines() if line)
+        answered = _resume_in_browser(node, ui, run_id)
+        assert answered["run_id"] == run_id, answered  # the run the UI listed as waiting
+        assert answered["state_before"] == "Suspended", answered
+        assert answered["state_after"] == "Completed", answered
+        assert answered["items"], answered
+        assert {i["decision"] for i in answered["items"]} == {"approve"}, answered
+        assert (SCREENSHOTS / "04-form-filled.png").exists()
+        assert (SCREENSHOTS / "06-run-final.png").exists()
+
+        env_cli = {**env, "PREFECT_API_URL": f"{ui}/api"}
+        assert _state(run_id, env_cli) == "Completed"  # the API agrees with the page
+        assert (var_dir / "output/childcare/実績管理_childcare.xlsx").exists()
+
+        item_ids = [int(i["item_id"]) for i in answered["items"]]
+        with session_scope(Settings(var_dir=var_dir).db_url) as session:
+            items = list(
+                session.scalars(select(ReviewItemRow).where(ReviewItemRow.id.in_(item_ids)))
+            )
+            decided = [i for i in items if i.status == "decided"]
+            pending = [i for i in items if i.status == "pending"]
+            audits = list(
+                session.scalars(
+                    select(AuditLogRow).where(
+                        AuditLogRow.flow_run_id == run_id,
+                        AuditLogRow.entity == "review_item",
+                        AuditLogRow.action == "review_approve",
+                    )
+                )
+            )
+            summary = next(s for s in repo.run_summaries(session) if s.flow_run_id == run_id)
+            assert len(items) == len(item_ids)
+            # approve enters everything that has a registry match; the rest stays pending
+            assert decided, [(i.item_ref, i.reasons) for i in items]
+            assert all(i.decision == "approve" and i.reviewer == REVIEWER for i in decided)
+            assert all(
+                {r.get("code") for r in i.reasons} == {"resident_not_found"} for i in pending
+            ), [(i.item_ref, i.reasons) for i in pending]
+            assert sorted(a.entity_id for a in audits) == sorted(i.item_ref for i in decided)
+            assert {a.actor for a in audits} == {REVIEWER}
+            assert summary.reviewed == len(decided)
+            assert summary.reviewer_seconds > 0
+            assert summary.finished_at is not None
     finally:
         subprocess.run(["bash", "deployments/down.sh"], cwd=ROOT, env=env, timeout=120, check=False)

@@ -90,7 +90,7 @@ def test_review_decisions_are_applied_and_audited(loaded: Settings) -> None:
         run_input={
             "reviewer": "suzuki",
             "minutes_spent": 3,
-            "items": [
+            "decisions": [
                 {
                     "item_id": approve.id,
                     "decision": "approve",
@@ -126,8 +126,8 @@ def test_review_with_no_reviewer_name_is_refused_by_the_server(loaded: Settings)
     worker.start()
     run_id = _wait_for_paused_run(loaded)
     with pytest.raises(Exception, match=r"reviewer|at least 1"):
-        resume_flow_run(run_id, run_input={"reviewer": "", "items": []})  # type: ignore[arg-type]
-    resume_flow_run(run_id, run_input={"reviewer": "sato", "items": []})  # type: ignore[arg-type]
+        resume_flow_run(run_id, run_input={"reviewer": "", "decisions": []})  # type: ignore[arg-type]
+    resume_flow_run(run_id, run_input={"reviewer": "sato", "decisions": []})  # type: ignore[arg-type]
     worker.join(timeout=120)
     with session_scope(loaded.db_url) as s:  # nothing answered: everything stays pending
         assert repo.count_pending_reviews(s, "childcare_support") > 0
