@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster on loopback (tests, or a store on PostgreSQL by hand).
-#   bash deployments/postgres.sh start   → prints the SQLAlchemy URL
+#   bash deployments/postgres.sh start   → prints the SQLAlchemy URL (the superuser 'postgres',
+#                                           trust on loopback: it may CREATE ROLE / DATABASE)
 #   bash deployments/postgres.sh stop
 # Installs Debian's postgresql if missing. Runs as the 'postgres' user (initdb refuses root).
 set -euo pipefail

@@ -21,7 +21,13 @@ wait_http() {  # url, seconds, name
   echo "$3 did not become healthy; see $RUN_DIR/$3.log" >&2; tail -20 "$RUN_DIR/$3.log" >&2; exit 1
 }
 
+# Refuses a server open to the LAN without an auth string; creates missing PostgreSQL
+# databases; prints which database the store and Prefect use (passwords hidden).
+"$BIN/python" -m deployments.preflight
 "$BIN/civicflow" db upgrade
+# The UI asks its own origin for the API, so it works on http://127.0.0.1:4200, on
+# http://<this PC>:4200 and behind the office's reverse proxy alike.
+export PREFECT_UI_API_URL="${PREFECT_UI_API_URL:-/api}"
 start server "$BIN/prefect" server start --host "$PREFECT_SERVER_API_HOST" --port "$PREFECT_SERVER_API_PORT"
 wait_http "$PREFECT_API_URL/health" 90 server
 start portal "$BIN/civicflow" portal serve --port "$CIVICFLOW_PORTAL_PORT"
@@ -32,4 +38,4 @@ wait_http "$CIVICFLOW_PORTAL_URL/healthz" 30 portal
   || { cat "$RUN_DIR/deploy.log" >&2; exit 1; }
 echo "  deployments applied from prefect.yaml"
 start worker "$BIN/prefect" worker start --pool "$CIVICFLOW_POOL"
-echo "Prefect UI: http://$PREFECT_SERVER_API_HOST:$PREFECT_SERVER_API_PORT  (stop with: make down)"
+echo "Prefect UI: ${PREFECT_API_URL%/api}  (stop with: make down)"
