@@ -105,8 +105,15 @@ def samples_scans(
     out: Annotated[Path | None, typer.Option(help="出力先 / output folder")] = None,
     form: Annotated[str, typer.Option(help="帳票 ID / form id")] = "bus_pass",
     workers: Annotated[int, typer.Option(help="並列数 / processes")] = 1,
+    reference_date: Annotated[
+        str | None,
+        typer.Option(help="申請日の基準日（既定: 今日）/ applications are dated before this day"),
+    ] = None,
 ) -> None:
     """Generate handwritten-looking scans of a paper form, with ground truth beside each."""
+    import datetime as dt
+
+    from civicflow.japanese import jst_date
     from civicflow.samples.registry import read_residents_csv
     from civicflow.samples.scans import generate_scans
 
@@ -122,6 +129,9 @@ def samples_scans(
         handwriting_dir=settings.var_dir / "handwriting",
         residents=read_residents_csv(registry) if registry.exists() else None,
         workers=workers,
+        reference_date=dt.date.fromisoformat(reference_date)
+        if reference_date
+        else jst_date(dt.datetime.now(dt.UTC)),
     )
     typer.echo(f"scans written to {out_dir / 'scans'} ({n} forms, seed {seed})")
     typer.echo(f"hands: {', '.join(sample.hands)}; digits: {sample.digits}; {sample.seconds:.1f} s")
