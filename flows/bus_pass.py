@@ -1,7 +1,7 @@
 """コミュニティバス無料乗車券: the nightly batch over the scan inbox.
 
 1. 受付 — list the scanned files in the inbox folder.
-2. 読取・交付 — read each file (one task per file; on a Dask cluster by a setting); clean
+2. 読取・交付 — read the files (one task per few files; on a Dask cluster by a setting); clean
    forms are entered as pass issuances, doubtful ones wait for review, unreadable
    pages are quarantined.
 3. 受付簿 — write the receipt ledger.
@@ -29,7 +29,7 @@ from civicflow.bus_pass.review import FormAnswer, initial_answers, review_descri
 from civicflow.japanese import jst_date
 from civicflow.review import measured_review_seconds
 from civicflow.settings import Settings, get_settings
-from tasks.bus_pass import apply_review, list_inbox, read_scan, write_ledger
+from tasks.bus_pass import apply_review, list_inbox, read_scans, write_ledger
 from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
 from tasks.review import wait_for_review
 
@@ -55,7 +55,7 @@ class BusPassReviewInput(RunInput):
 
 
 def ocr_task_runner(settings: Settings) -> Any:
-    """The task runner that reads the scans: one at a time, or on a Dask cluster.
+    """The task runner of the reading subflow: a Dask cluster, or one thread.
 
     ``CIVICFLOW_OCR_TASK_RUNNER=dask`` with ``CIVICFLOW_DASK_ADDRESS=tcp://host:8786`` joins a
     running scheduler (other machines' workers included); without an address a local
@@ -81,9 +81,23 @@ def ocr_task_runner(settings: Settings) -> Any:
 
 @flow(name="bus-pass-read-batch", persist_result=True)
 def read_batch(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.DocumentReport]:
-    """Read the files on the configured task runner (a subflow so the runner can change)."""
-    futures = read_scan.map(paths, today=unmapped(today), run_key=unmapped(run_key))
-    return [f.result() for f in futures]
+    """Read the files on a Dask cluster (a subflow, so that the task runner can change)."""
+    futures = read_scans.map(_chunks(paths), today=unmapped(today), run_key=unmapped(run_key))
+    return [report for f in futures for report in f.result()]
+
+
+def _chunks(paths: list[str]) -> list[list[str]]:
+    size = get_settings().bus_pass_files_per_task
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
+def read_inbox(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.DocumentReport]:
+    """Read the files: here, one task after another, or on Dask (CIVICFLOW_OCR_TASK_RUNNER)."""
+    settings = get_settings()
+    if settings.ocr_task_runner == "dask":
+        return read_batch.with_options(task_runner=ocr_task_runner(settings))(paths, today, run_key)
+    # In this process the engines already use both cores for one crop: one file at a time.
+    return [report for chunk in _chunks(paths) for report in read_scans(chunk, today, run_key)]
 
 
 @task(name="note-run-start", persist_result=True)
@@ -116,10 +130,8 @@ def bus_pass(
     )
     prepare_store()
     paths = list_inbox(max_files)
-    if paths:
-        reader = read_batch.with_options(task_runner=ocr_task_runner(settings))
-        for report in reader(paths, today, summary.flow_run_id or "local"):
-            pipeline.add_document(summary, report)
+    for report in read_inbox(paths, today, summary.flow_run_id or "local"):
+        pipeline.add_document(summary, report)
     summary.documents = [str(p) for p in write_ledger(today)]
     summary.review_pending = pipeline.pending_count(settings)
     save_summary(summary)  # visible while the run waits for a reviewer

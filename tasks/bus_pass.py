@@ -25,16 +25,17 @@ def list_inbox(limit: int | None = None) -> list[str]:
     return [str(p) for p in pipeline.inbox_files(get_settings(), limit)]
 
 
-@task(name="read-scanned-form", persist_result=True, cache_policy=INPUTS + TASK_SOURCE)
-def read_scan(path: str, today: dt.date, run_key: str) -> pipeline.DocumentReport:
-    """読取・交付: read one file; enter, queue for review or quarantine each page.
+@task(name="read-scanned-forms", persist_result=True, cache_policy=INPUTS + TASK_SOURCE)
+def read_scans(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.DocumentReport]:
+    """読取・交付: read a few files; enter, queue for review or quarantine each page.
 
     Runs wherever the task runner puts it (a Dask worker with CIVICFLOW_OCR_TASK_RUNNER=dask);
-    the OCR engines load once per worker process. ``run_key`` is the outer run's id: the
+    the OCR engines load once per worker process. Each file is committed and moved on its
+    own, so a retry after a crash skips what is done. ``run_key`` is the outer run's id: the
     reading subflow gets a new id when a suspended run resumes, the cache must not.
     """
-    return pipeline.read_document(
-        Path(path), get_settings(), today=today, flow_run_id=current_flow_run_id()
+    return pipeline.read_documents(
+        [Path(p) for p in paths], get_settings(), today=today, flow_run_id=current_flow_run_id()
     )
 
 

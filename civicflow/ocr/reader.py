@@ -716,6 +716,7 @@ def read_form(
     policy: RoutingPolicy | None = None,
     name: str | None = None,
     review_crops: int = 0,
+    pages: Sequence[PageImage] | InputError | None = None,
 ) -> list[FormReading]:
     """Read every page of a scanned file as ``form``.
 
@@ -730,6 +731,8 @@ def read_form(
         name: The file's name for messages (default: the path's name).
         review_crops: When > 0, attach a grey PNG of every flagged field to the reading
             (``FormReading.crops``), scaled down to at most this many pixels wide.
+        pages: The file already decoded by :func:`~civicflow.ocr.images.load_pages` (or the
+            error it raised), e.g. by a thread that loads the next file during recognition.
 
     Returns:
         One :class:`FormReading` per page; a page (or a whole file) that cannot be read
@@ -742,10 +745,13 @@ def read_form(
 
     label = name or (source.name if isinstance(source, Path) else "input")
     started = time.perf_counter()
-    try:
-        pages = load_pages(source, name=label)
-    except InputError as exc:
-        return [_quarantined(label, 1, form, exc)]
+    if isinstance(pages, InputError):
+        return [_quarantined(label, 1, form, pages)]
+    if pages is None:
+        try:
+            pages = load_pages(source, name=label)
+        except InputError as exc:
+            return [_quarantined(label, 1, form, exc)]
     load_s = time.perf_counter() - started
     engines = engines or default_engines()
     routing = policy or RoutingPolicy.load()
@@ -855,7 +861,7 @@ def field_crop_png(
         size = (max_width, max(1, round(crop.shape[0] * scale)))
         crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
     levels = ((crop // 16) * 17).astype(np.uint8)  # 16 levels: 0, 17, …, 255
-    ok, encoded = cv2.imencode(".png", levels, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    ok, encoded = cv2.imencode(".png", levels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
     if not ok:  # pragma: no cover - OpenCV encodes any 2-D uint8 array
         return b""
     return encoded.tobytes()
