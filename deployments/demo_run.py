@@ -23,6 +23,12 @@ RUNS: list[tuple[str, dict[str, Any], str]] = [
         "applications wait for a reviewer: menu ⋮ → Resume shows each one beside the registry record",
     ),
     (
+        "bus-pass/bus-pass-nightly",
+        {},
+        "handwritten forms wait for review: menu ⋮ → Resume shows each doubtful field's crop "
+        "beside the reading; name and birth date then need a second, different reviewer",
+    ),
+    (
         "overtime-notice/overtime-monthly",
         {"force": True},  # the demo runs any day; the schedule runs on the first business day
         "the notices wait for HR's double check: menu ⋮ → Resume, decision issue or hold",
@@ -70,6 +76,11 @@ def main() -> int:
                     "   or from a shell: .venv/bin/civicflow review resume "
                     f"{run.id} --reviewer demo --approve-all"
                 )
+            if name.startswith("bus-pass"):
+                print(
+                    "   or from a shell: .venv/bin/civicflow review resume "
+                    f"{run.id} --process bus_pass --reviewer demo --approve-all"
+                )
         ok = ok and state_name in {"Suspended", "Paused", "Completed"}
     out = settings.output_dir
     print("== where to look")
@@ -77,8 +88,11 @@ def main() -> int:
     print(f"   childcare:       {out / 'childcare'}  (依頼書 letters/*.pdf, 実績管理 ledger .xlsx)")
     print(f"   overtime:        {out / 'overtime'}  (draft/ until checked, then issued/)")
     print(f"   assets:          {out / 'assets'}  (import CSV, rejects workbook)")
+    print(f"   bus pass:        {out / 'bus_pass'}  (受付簿 .xlsx for the year, PDF for the day)")
+    print(f"   scans:           {settings.bus_pass_inbox.parent}  (inbox/, processed/, quarantine/ with reasons)")
     print(f"   hours saved:     {out / 'reports'}  (CSV + chart; also the report run's artifacts)")
     print("   quarantined:     .venv/bin/civicflow quarantine list --process childcare_support")
+    print("                    .venv/bin/civicflow quarantine list --process bus_pass")
     print("   stop everything: make down")
     return 0 if ok else 1
 

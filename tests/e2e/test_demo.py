@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,107 @@ def _resume_in_browser(node: str, ui: str, run_id: str) -> dict[str, Any]:
     return result
 
 
+def _wait_state(run_id: str, env: dict[str, str], wanted: set[str], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        state = _state(run_id, env)
+        if state in wanted:
+            return state
+        time.sleep(3)
+    raise AssertionError(f"run {run_id} stayed {state}, expected {wanted}")
+
+
+def _bus_pass_review_in_two_rounds(out: str, var_dir: Path, env: dict[str, str]) -> None:
+    """The bus-pass run suspends; a first reviewer answers; it suspends again for the second
+    entry of name and birth date (the flow re-ran from the top, its readings cached); a
+    second answer completes it. Nothing is entered twice."""
+    from civicflow.bus_pass.pipeline import PROCESS
+    from civicflow.store.schema import BusPassRow
+
+    match = re.search(r"review resume ([0-9a-f-]{36}) --process bus_pass", out)
+    assert match, out
+    run_id = match.group(1)
+    settings = Settings(var_dir=var_dir)
+    assert list((var_dir / "scans/quarantine").glob("*.reason.txt")), "bad scans are quarantined"
+    assert list((var_dir / "output/bus_pass").glob("受付簿_*.pdf"))
+    with session_scope(settings.db_url) as session:
+        passes_before = len(list(session.scalars(select(BusPassRow))))
+        offered = [
+            i for i in repo.pending_reviews(session, PROCESS, 1000) if i.last_offered_run == run_id
+        ]
+    assert offered, "the batch sent doubtful forms to review"
+    # Make sure one form has a doubtful critical field (which ones are depends on the day's
+    # sample), so that the run must ask a second reviewer after the first answer.
+    with session_scope(settings.db_url) as session:
+        first = session.get(ReviewItemRow, offered[0].id)
+        assert first is not None
+        if not first.proposed.get("critical"):
+            first.proposed = {
+                **first.proposed,
+                "flagged": [*first.proposed["flagged"], "name"],
+                "critical": ["name"],
+            }
+    cli = str(ROOT / ".venv/bin/civicflow")
+    _run(
+        [
+            cli,
+            "review",
+            "resume",
+            run_id,
+            "--process",
+            "bus_pass",
+            "--reviewer",
+            "sato",
+            "--approve-all",
+        ],
+        env,
+        60,
+    )
+    state = _wait_state(run_id, env, {"Suspended", "Completed"}, 240)
+    with session_scope(settings.db_url) as session:
+        second = [
+            i
+            for i in repo.pending_reviews(session, PROCESS, 1000)
+            if i.proposed.get("stage") == "second"
+        ]
+        passes_after_first = len(list(session.scalars(select(BusPassRow))))
+    assert passes_after_first >= passes_before  # forms without a critical doubt are entered
+    assert second, "a form with a critical field waits for its second entry"
+    if second:
+        assert state == "Suspended", "the second entry is asked for in the same run"
+        answers = [
+            {
+                "item_id": i.id,
+                "decision": "approve",
+                "fields": [
+                    {"field_id": fid, "value": str(i.proposed["entries"][0]["values"][fid] or "")}
+                    for fid in i.proposed["critical"]
+                ],
+            }
+            for i in second
+        ]
+        script = (
+            "import json,sys\nfrom prefect.flow_runs import resume_flow_run\n"
+            f"resume_flow_run('{run_id}', run_input={{'reviewer': 'suzuki', 'forms': json.loads(sys.argv[1])}})"
+        )
+        _run(
+            [str(ROOT / ".venv/bin/python"), "-c", script, json.dumps(answers, ensure_ascii=False)],
+            env,
+            60,
+        )
+    assert _wait_state(run_id, env, {"Completed", "Failed", "Crashed"}, 240) == "Completed"
+    with session_scope(settings.db_url) as session:
+        passes = list(session.scalars(select(BusPassRow)))
+        summary = next(s for s in repo.run_summaries(session) if s.flow_run_id == run_id)
+    assert len({p.form_id for p in passes}) == len(passes)  # nothing entered twice
+    for p in passes:
+        if p.form_id in {i.item_ref for i in second}:
+            assert p.reviewed_by == ["sato", "suzuki"]
+    assert summary.fields_read > 0 and summary.reviewed > 0
+    assert summary.entered == len(passes)
+
+
 def test_demo_runs_suspends_for_review_and_completes_after_the_answer_in_the_ui(
     tmp_path: Path,
 ) -> None:
@@ -130,7 +232,8 @@ def test_demo_runs_suspends_for_review_and_completes_after_the_answer_in_the_ui(
     ui = f"http://127.0.0.1:{env['PREFECT_SERVER_API_PORT']}"
     try:
         out = _run(["bash", "deployments/demo.sh", "24", "4"], env, 420)
-        assert out.count("state: Suspended") == 2, out  # childcare review, overtime check
+        # childcare review, bus-pass review, overtime check
+        assert out.count("state: Suspended") == 3, out
         assert "state: Completed" in out, out  # the asset export needs no person
         match = re.search(r"review resume ([0-9a-f-]{36})", out)
         assert match, out
@@ -180,5 +283,7 @@ def test_demo_runs_suspends_for_review_and_completes_after_the_answer_in_the_ui(
             assert summary.reviewed == len(decided)
             assert summary.reviewer_seconds > 0
             assert summary.finished_at is not None
+
+        _bus_pass_review_in_two_rounds(out, var_dir, env_cli)
     finally:
         subprocess.run(["bash", "deployments/down.sh"], cwd=ROOT, env=env, timeout=120, check=False)
