@@ -19,7 +19,6 @@ import datetime as dt
 from typing import Any
 
 from prefect import flow, task, unmapped
-from prefect.input import RunInput
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
@@ -31,24 +30,14 @@ from civicflow.review import measured_review_seconds
 from civicflow.settings import Settings, get_settings
 from tasks.bus_pass import apply_review, list_inbox, read_scans, write_ledger
 from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
-from tasks.review import wait_for_review
+from tasks.review import ReviewerInput, wait_for_review
 
 REVIEW_ROUNDS = 2  # a first screen, then one for the second entries of critical fields
 
 
-class BusPassReviewInput(RunInput):
+class BusPassReviewInput(ReviewerInput):
     """The review form: per paper form a decision and the checked field values."""
 
-    reviewer: str = Field(
-        default="",
-        min_length=1,
-        description="確認者の氏名（職員番号）/ Reviewer's name or staff ID",
-    )
-    minutes_spent: float = Field(
-        default=0.0,
-        ge=0,
-        description="確認に要した分数（0なら自動計測）/ Minutes spent (0: measured)",
-    )
     forms: list[FormAnswer] = Field(
         default_factory=list, description="帳票ごとの判断と項目 / One decision per paper form"
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, task
-from prefect.input import RunInput
 from pydantic import Field
 
 from civicflow import models
@@ -33,22 +32,12 @@ from tasks.childcare import (
     record_listing_problems,
 )
 from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
-from tasks.review import wait_for_review
+from tasks.review import ReviewerInput, wait_for_review
 
 
-class ChildcareReviewInput(RunInput):
+class ChildcareReviewInput(ReviewerInput):
     """The review form: one decision per application, and who decided."""
 
-    reviewer: str = Field(
-        default="",
-        min_length=1,
-        description="確認者の氏名（職員番号）/ Reviewer's name or staff ID",
-    )
-    minutes_spent: float = Field(
-        default=0.0,
-        ge=0,
-        description="確認に要した分数（空欄なら自動計測）/ Minutes spent (0: measured)",
-    )
     # Not "items": Prefect 3.8.8's V2 Resume dialog validates the answer as if it were a
     # JSON schema, and a list under a JSON-Schema keyword is refused (tests/e2e found it).
     decisions: list[pipeline.ReviewDecision] = Field(

@@ -15,7 +15,6 @@ import datetime as dt
 from typing import Literal
 
 from prefect import flow
-from prefect.input import RunInput
 from pydantic import Field
 
 from civicflow import models
@@ -25,17 +24,15 @@ from civicflow.review import measured_review_seconds
 from civicflow.settings import get_settings
 from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
 from tasks.overtime import issue, prepare_drafts, record_check
-from tasks.review import wait_for_review
+from tasks.review import ReviewerInput, wait_for_review
 
 
-class OvertimeCheckInput(RunInput):
+class OvertimeCheckInput(ReviewerInput):
     """The double check: issue the drafts or hold them, and who checked."""
 
-    reviewer: str = Field(default="", min_length=1, description="確認者の氏名 / reviewer")
     decision: Literal["issue", "hold"] = Field(
         default="hold", description="issue 発行 / hold 保留（次回再確認）"
     )
-    minutes_spent: float = Field(default=0.0, ge=0, description="確認に要した分数 / minutes")
     comment: str = ""
 
 

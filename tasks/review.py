@@ -14,8 +14,29 @@ from typing import TypeVar
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment
+from pydantic import Field
 
 InputT = TypeVar("InputT", bound=RunInput)
+
+
+class ReviewerInput(RunInput):
+    """What every review form asks: who answered, and how long it took.
+
+    Subclasses add the decisions. No top-level field may be named like a JSON-Schema
+    keyword (``items``, ``type`` …): Prefect 3.8.8's V2 Resume dialog validates the answer
+    as a schema and refuses it (tests/flows/test_review_inputs.py).
+    """
+
+    reviewer: str = Field(
+        default="",
+        min_length=1,
+        description="確認者の氏名（職員番号）/ Reviewer's name or staff ID",
+    )
+    minutes_spent: float = Field(
+        default=0.0,
+        ge=0,
+        description="確認に要した分数（0なら自動計測）/ Minutes spent (0: measured)",
+    )
 
 
 def wait_for_review(form: type[InputT], timeout_s: int, key: str) -> InputT:
