@@ -89,7 +89,9 @@ def main() -> int:
     print(f"   overtime:        {out / 'overtime'}  (draft/ until checked, then issued/)")
     print(f"   assets:          {out / 'assets'}  (import CSV, rejects workbook)")
     print(f"   bus pass:        {out / 'bus_pass'}  (受付簿 .xlsx for the year, PDF for the day)")
-    print(f"   scans:           {settings.bus_pass_inbox.parent}  (inbox/, processed/, quarantine/ with reasons)")
+    print(
+        f"   scans:           {settings.bus_pass_inbox.parent}  (inbox/, processed/, quarantine/ with reasons)"
+    )
     print(f"   hours saved:     {out / 'reports'}  (CSV + chart; also the report run's artifacts)")
     print("   quarantined:     .venv/bin/civicflow quarantine list --process childcare_support")
     print("                    .venv/bin/civicflow quarantine list --process bus_pass")
