@@ -162,3 +162,66 @@ def test_review_in_two_rounds_enters_a_form_once_two_reviewers_agree(
     published = summary_markdown(summary, title="t") + summary.model_dump_json()
     for personal in ("山田", "ヤマダ", "1950", "03-1234", "芝公園"):
         assert personal not in published
+
+
+class _BlankEngine:
+    """An engine that never reads anything (a model returning empty strings)."""
+
+    name = "blank"
+
+    def recognize(
+        self, images: list[Any], *, allowlist: str | None = None
+    ) -> list[tuple[str, float]]:
+        return [("", 0.0) for _ in images]
+
+
+class _BrokenEngine:
+    """An engine that fails on every call (a corrupt model file, a native crash)."""
+
+    name = "broken"
+
+    def recognize(
+        self, images: list[Any], *, allowlist: str | None = None
+    ) -> list[tuple[str, float]]:
+        raise RuntimeError("onnxruntime: invalid model")
+
+
+@pytest.mark.parametrize(
+    ("engine", "expected"),
+    [(_BlankEngine(), "review"), (_BrokenEngine(), "quarantine")],
+)
+def test_real_scans_with_fake_engines_never_crash_the_batch(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    engine: Any,
+    expected: str,
+) -> None:
+    import shutil
+
+    from civicflow.ocr import reader
+    from civicflow.samples.registry import DEFAULT_REFERENCE_DATE, read_residents_csv
+    from civicflow.samples.scans import generate_scans
+    from civicflow.store.db import migrate
+
+    sample = generate_scans(tmp_path / "gen", n=2, seed=5)
+    assert sample.residents_csv is not None
+    migrate(settings.db_url)
+    with session_scope(settings.db_url) as s:
+        repo.upsert_residents(s, read_residents_csv(sample.residents_csv))
+    settings.bus_pass_inbox.mkdir(parents=True)
+    for path in sample.files:
+        shutil.copy2(path, settings.bus_pass_inbox / path.name)
+    monkeypatch.setattr(reader, "default_engines", lambda **_: reader.ReaderEngines(engine, engine))
+
+    summary = bus_pass(review=False, today=DEFAULT_REFERENCE_DATE)
+
+    assert summary.received == 2
+    if expected == "review":  # nothing read: every form waits for a person, none is entered
+        assert (summary.sent_to_review, summary.entered, summary.quarantined) == (2, 0, 0)
+        assert summary.fields_auto_accepted < summary.fields_read
+    else:  # the engine fails: each page is set aside with a reason, the run completes
+        assert (summary.quarantined, summary.entered) == (2, 0)
+        with session_scope(settings.db_url) as s:
+            codes = {q.reason_code for q in repo.open_quarantine(s, pipeline.PROCESS)}
+        assert codes == {"read_failed"}
