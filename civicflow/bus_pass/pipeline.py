@@ -197,9 +197,7 @@ def _received_on(values: dict[str, Any], today: dt.date) -> dt.date:
     return day or today
 
 
-def _already_holds(
-    settings: Settings, session: Any, reading: FormReading, today: dt.date
-) -> models.Reason | None:
+def _already_holds(session: Any, reading: FormReading, today: dt.date) -> models.Reason | None:
     if reading.resident_id is None:
         return None
     held = repo.active_bus_pass(session, reading.resident_id, today)
@@ -349,7 +347,7 @@ def read_document(
                 outcome.outcome = "already_done"
                 report.pages.append(outcome)
                 continue
-            extra = _already_holds(settings, session, reading, today)
+            extra = _already_holds(session, reading, today)
             reasons = [*reading.reasons, *(r for f in reading.fields for r in f.reasons)]
             if extra is not None:
                 reasons.append(extra)
