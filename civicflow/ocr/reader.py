@@ -39,6 +39,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -292,11 +293,16 @@ def split_at_name_gap(image: GrayImage, *, min_ratio: float = 0.35) -> list[Gray
 def _allowlist(f: FieldDefinition, charset: str) -> str | None:
     if f.type == "katakana":
         return KANA_CHARS
-    if f.type == "kanji_name":
-        return "".join(c for c in charset if c not in _NAME_EXCLUDE)
-    if f.type == "address":
-        return "".join(c for c in charset if c not in _ADDRESS_EXCLUDE)
+    if f.type in ("kanji_name", "address"):
+        return _filtered_charset(f.type, charset)
     return None
+
+
+@lru_cache(maxsize=8)
+def _filtered_charset(field_type: str, charset: str) -> str:
+    """The model's ~18,000 characters less those a name or an address cannot hold (once)."""
+    exclude = _NAME_EXCLUDE if field_type == "kanji_name" else _ADDRESS_EXCLUDE
+    return "".join(c for c in charset if c not in exclude)
 
 
 def recognise_page(
