@@ -28,6 +28,7 @@ from civicflow.store.db import session_scope
 from civicflow.store.schema import ReviewItemRow
 
 TITLE = "コミュニティバス無料乗車券 受付簿"
+AUTO = "（自動）"  # entered without a person: every field was certain or confirmed by the registry
 HEADER = [
     "No.",
     "処理日",
@@ -104,7 +105,7 @@ def ledger_rows(settings: Settings) -> list[LedgerRow]:
                     options,
                     pass_no=p.pass_no or "",
                     valid_until=p.valid_until,
-                    reviewed_by="・".join(str(r) for r in p.reviewed_by),
+                    reviewed_by="・".join(str(r) for r in p.reviewed_by) or AUTO,
                 )
             )
         items = session.scalars(

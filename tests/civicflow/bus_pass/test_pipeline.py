@@ -270,6 +270,7 @@ def test_the_ledger_lists_every_form_with_its_status(
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [(v[2], v[8]) for v in values] == [("a-p1", "交付"), ("b-p1", "確認中")]
     assert values[0][7] == "70歳以上"
+    assert values[0][11] == "（自動）"  # no person checked it
 
 
 def test_the_review_description_names_who_must_not_answer(
