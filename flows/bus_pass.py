@@ -26,7 +26,6 @@ from civicflow import models
 from civicflow.bus_pass import pipeline
 from civicflow.bus_pass.review import FormAnswer, initial_answers, review_description
 from civicflow.japanese import jst_date
-from civicflow.review import measured_review_seconds
 from civicflow.settings import Settings, get_settings
 from tasks.bus_pass import apply_review, list_inbox, read_scans, write_ledger
 from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
@@ -95,6 +94,21 @@ def run_started() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@task(name="note-review-offered", persist_result=True)
+def review_offered(key: str) -> dt.datetime:
+    """When a review screen was put up (cached per run and screen, like the start)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def screen_seconds(offered: dt.datetime, answered: int, cap_per_item: float) -> float:
+    """Reviewer time for one screen when not stated: put up → answered, capped per form.
+
+    Measured per screen, so the second screen does not count the first one's time again.
+    """
+    elapsed = (dt.datetime.now(dt.UTC) - offered).total_seconds()
+    return max(0.0, min(elapsed, answered * cap_per_item))
+
+
 @flow(name="bus-pass", persist_result=True, log_prints=False)
 def bus_pass(
     review: bool = True, today: dt.date | None = None, max_files: int | None = None
@@ -143,11 +157,12 @@ def bus_pass(
                 forms=initial_answers(cards),
             )
             key = f"bus-pass-review-{round_no}"
+            offered = review_offered(key)
             answer = wait_for_review(form, settings.review_timeout_s, key=key)
             answers = [a.answer() for a in answer.forms]
             answered = sum(a.decision != "later" for a in answers)
-            seconds = answer.minutes_spent * 60 or measured_review_seconds(
-                settings, [c.item_id for c in cards], answered
+            seconds = answer.minutes_spent * 60 or screen_seconds(
+                offered, answered, settings.review_seconds_cap_per_item
             )
             outcome = apply_review(
                 answers, answer.reviewer, seconds, f"{summary.flow_run_id}:{key}", today

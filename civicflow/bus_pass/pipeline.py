@@ -577,6 +577,7 @@ def apply_answers(
                         reviewer=reviewer,
                         values={k: entered.get(k) for k in critical},
                         answer_key=answer_key,
+                        seconds_spent=per_item,
                         proposed_update={"stage": "second", "entered_values": entered},
                         flow_run_id=flow_run_id,
                     )
@@ -635,6 +636,7 @@ def apply_answers(
                 reviewer=reviewer,
                 values=values,
                 answer_key=answer_key,
+                seconds_spent=per_item,
                 proposed_update={"disagreed": True},
                 flow_run_id=flow_run_id,
             )

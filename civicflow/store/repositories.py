@@ -526,6 +526,7 @@ def record_review_entry(
     answer_key: str,
     proposed_update: dict[str, Any],
     flow_run_id: str | None,
+    seconds_spent: float = 0.0,
 ) -> ReviewItemRow | None:
     """Record one reviewer's entry on an item that stays pending (double entry), audited.
 
@@ -539,7 +540,12 @@ def record_review_entry(
     proposed = dict(row.proposed)
     if answer_key in proposed.get("answers", []):
         return None
-    entry = {"reviewer": reviewer, "values": values, "at": utcnow().isoformat()}
+    entry = {
+        "reviewer": reviewer,
+        "values": values,
+        "at": utcnow().isoformat(),
+        "seconds": round(seconds_spent, 1),
+    }
     proposed.update(proposed_update)
     proposed["entries"] = [*proposed.get("entries", []), _jsonable(entry)]
     proposed["answers"] = [*proposed.get("answers", []), answer_key]
@@ -552,7 +558,11 @@ def record_review_entry(
         entity_id=row.item_ref,
         action="review_entry",
         before=None,
-        after={"stage": proposed.get("stage"), "fields": sorted(values)},
+        after={
+            "stage": proposed.get("stage"),
+            "fields": sorted(values),
+            "seconds": round(seconds_spent, 1),
+        },
         flow_run_id=flow_run_id,
     )
     return row

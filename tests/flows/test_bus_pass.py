@@ -225,3 +225,12 @@ def test_real_scans_with_fake_engines_never_crash_the_batch(
         with session_scope(settings.db_url) as s:
             codes = {q.reason_code for q in repo.open_quarantine(s, pipeline.PROCESS)}
         assert codes == {"read_failed"}
+
+
+def test_reviewer_time_is_measured_per_screen_and_capped() -> None:
+    from flows.bus_pass import screen_seconds
+
+    now = dt.datetime.now(dt.UTC)
+    assert 99 <= screen_seconds(now - dt.timedelta(seconds=100), 2, 300) <= 101
+    assert screen_seconds(now - dt.timedelta(hours=10), 2, 300) == 600  # left open overnight
+    assert screen_seconds(now - dt.timedelta(seconds=100), 0, 300) == 0  # nothing answered
