@@ -40,13 +40,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from civicflow.errors import PermanentError, TransientError
 from civicflow.settings import Settings
 from civicflow.store import repositories as repo
 from civicflow.store.db import session_scope
-from civicflow.store.schema import QuarantineRow, ReviewItemRow
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import SyncPrefectClient
@@ -197,16 +195,8 @@ def _candidates(
 def _protected_refs(settings: Settings) -> tuple[set[str], list[Path]]:
     """Item references and paths still in review or quarantine, across every process."""
     with session_scope(settings.db_url) as session:
-        # Read-only, across all processes: the repositories' helpers are per process.
-        pending = session.scalars(
-            select(ReviewItemRow.item_ref).where(ReviewItemRow.status == "pending")
-        ).all()
-        quarantined = session.execute(
-            select(QuarantineRow.item_ref, QuarantineRow.path).where(
-                QuarantineRow.resolved_at.is_(None)
-            )
-        ).all()
-    refs = {str(r) for r in pending} | {str(r) for r, _ in quarantined}
+        pending, quarantined = repo.unfinished_item_refs(session)
+    refs = set(pending) | {r for r, _ in quarantined}
     # A bus-pass item is one page of a scan (``<file stem>-p<page>``): protect the whole file.
     refs |= {_PAGE_SUFFIX.sub("", r) for r in refs}
     paths = [Path(p).resolve() for _, p in quarantined if p]

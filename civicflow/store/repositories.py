@@ -702,6 +702,22 @@ def open_quarantine(session: Session, process: str) -> list[QuarantineRow]:
     )
 
 
+def unfinished_item_refs(session: Session) -> tuple[list[str], list[tuple[str, str]]]:
+    """Across every process: items waiting for review, and open quarantine (ref, path).
+
+    What housekeeping must never archive or delete.
+    """
+    pending = session.scalars(
+        select(ReviewItemRow.item_ref).where(ReviewItemRow.status == "pending")
+    ).all()
+    quarantined = session.execute(
+        select(QuarantineRow.item_ref, QuarantineRow.path).where(
+            QuarantineRow.resolved_at.is_(None)
+        )
+    ).all()
+    return [str(r) for r in pending], [(str(r), str(p or "")) for r, p in quarantined]
+
+
 # --- metrics -------------------------------------------------------------------------------
 def save_run_summary(session: Session, summary: models.RunSummary) -> None:
     """Store a run's summary; a second save for the same flow run replaces the first."""
