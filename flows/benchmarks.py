@@ -110,7 +110,7 @@ def bench_ocr(n: int, seed: int, workers: int = 1, work_dir: Path | None = None)
     from civicflow.samples.scans import generate_scans
     from civicflow.store import repositories as repo
     from civicflow.store.db import migrate, session_scope
-    from flows.bus_pass import bus_pass
+    from flows.bus_pass import bus_pass, dask_worker_env
 
     root = work_dir or Path(tempfile.mkdtemp(prefix="civicflow-bench-ocr-"))
     today = DEFAULT_REFERENCE_DATE  # the generator dates the applications before this day
@@ -131,7 +131,7 @@ def bench_ocr(n: int, seed: int, workers: int = 1, work_dir: Path | None = None)
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                env={"CIVICFLOW_OCR_THREADS": "1"},  # one core per worker process
+                env=dask_worker_env(1),  # one core per worker process
             )
             with Client(cluster) as client:  # type: ignore[no-untyped-call]
                 client.run(_warm_engines)

@@ -42,6 +42,21 @@ class BusPassReviewInput(ReviewerInput):
     )
 
 
+def dask_worker_env(threads: int = 1) -> dict[str, str]:
+    """Environment of a local Dask worker: each process keeps to ``threads`` cores.
+
+    Several workers on one machine would otherwise each start a thread per core in ONNX
+    Runtime, torch, OpenCV and the BLAS library, and fight over the same cores.
+    """
+    n = str(threads)
+    return {
+        "CIVICFLOW_OCR_THREADS": n,
+        "OMP_NUM_THREADS": n,
+        "OPENBLAS_NUM_THREADS": n,
+        "MKL_NUM_THREADS": n,
+    }
+
+
 def ocr_task_runner(settings: Settings) -> Any:
     """The task runner of the reading subflow: a Dask cluster, or one thread.
 
@@ -60,7 +75,7 @@ def ocr_task_runner(settings: Settings) -> Any:
                 "threads_per_worker": 1,
                 "processes": True,
                 "dashboard_address": None,
-                "env": {"CIVICFLOW_OCR_THREADS": str(settings.ocr_threads or 1)},
+                "env": dask_worker_env(settings.ocr_threads or 1),
             }
         )
     # One at a time: the engines use both cores for one crop already.

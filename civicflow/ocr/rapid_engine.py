@@ -162,6 +162,9 @@ def get_rapid_engine(score: ScoreMode = "min") -> RapidOcrEngine:
     }
     threads = get_settings().ocr_threads
     if threads:
+        import cv2
+
+        cv2.setNumThreads(threads)
         params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
         params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
     ocr = RapidOCR(params=params)
