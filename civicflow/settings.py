@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     bus_pass_baseline_minutes: float = 4.2  # per form by hand (Minato: ~900 h a year)
     bus_pass_valid_years: int = 1  # a pass is valid until the end of the fiscal year + this - 1
     bus_pass_crop_max_px: int = 560  # review crops are scaled down to this width (grey PNG)
+    # Paper forms per review screen: the crops travel inside the screen (~20 KB a field).
+    bus_pass_review_forms: int = Field(default=20, ge=1)
     # Scanned files per task run: each costs ~50 ms of Prefect bookkeeping, a file ~0.4 s of OCR.
     bus_pass_files_per_task: int = Field(default=5, ge=1)
     # "dask": read the documents on a Dask cluster (prefect-dask); "" reads them one by one.

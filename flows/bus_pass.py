@@ -160,7 +160,7 @@ def bus_pass(
             cards, pending_total = pipeline.offer_review(
                 settings,
                 summary.flow_run_id,
-                limit=settings.review_max_items,
+                limit=settings.bus_pass_review_forms,
                 only_second=round_no > 1,
             )
             if not cards:
