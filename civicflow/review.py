@@ -22,5 +22,13 @@ def measured_review_seconds(settings: Settings, item_ids: list[int], answered: i
     if not offered or not answered:
         return 0.0
     first = min(o if o.tzinfo else o.replace(tzinfo=dt.UTC) for o in offered)
-    elapsed = (dt.datetime.now(dt.UTC) - first).total_seconds()
-    return max(0.0, min(elapsed, answered * settings.review_seconds_cap_per_item))
+    return seconds_since(first, answered, settings.review_seconds_cap_per_item)
+
+
+def seconds_since(offered: dt.datetime, answered: int, cap_per_item: float) -> float:
+    """Reviewer time when not stated: offered → now, capped per answered item.
+
+    A form left open overnight is not work; nothing answered counts nothing.
+    """
+    elapsed = (dt.datetime.now(dt.UTC) - offered).total_seconds()
+    return max(0.0, min(elapsed, answered * cap_per_item))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from prefect import flow, task, unmapped
+from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
@@ -26,9 +26,16 @@ from civicflow import models
 from civicflow.bus_pass import pipeline
 from civicflow.bus_pass.review import FormAnswer, initial_answers, review_description
 from civicflow.japanese import jst_date
+from civicflow.review import seconds_since
 from civicflow.settings import Settings, get_settings
 from tasks.bus_pass import apply_review, list_inbox, read_scans, write_ledger
-from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
+from tasks.common import (
+    current_flow_run_id,
+    noted_time,
+    prepare_store,
+    publish_summary,
+    save_summary,
+)
 from tasks.review import ReviewerInput, wait_for_review
 
 REVIEW_ROUNDS = 2  # a first screen, then one for the second entries of critical fields
@@ -103,27 +110,6 @@ def read_inbox(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.
     return [report for chunk in _chunks(paths) for report in read_scans(chunk, today, run_key)]
 
 
-@task(name="note-run-start", persist_result=True)
-def run_started() -> dt.datetime:
-    """When this run started (cached, so a resumed run keeps its start)."""
-    return dt.datetime.now(dt.UTC)
-
-
-@task(name="note-review-offered", persist_result=True)
-def review_offered(key: str) -> dt.datetime:
-    """When a review screen was put up (cached per run and screen, like the start)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def screen_seconds(offered: dt.datetime, answered: int, cap_per_item: float) -> float:
-    """Reviewer time for one screen when not stated: put up → answered, capped per form.
-
-    Measured per screen, so the second screen does not count the first one's time again.
-    """
-    elapsed = (dt.datetime.now(dt.UTC) - offered).total_seconds()
-    return max(0.0, min(elapsed, answered * cap_per_item))
-
-
 @flow(name="bus-pass", persist_result=True, log_prints=False)
 def bus_pass(
     review: bool = True, today: dt.date | None = None, max_files: int | None = None
@@ -143,7 +129,7 @@ def bus_pass(
     summary = models.RunSummary(
         process=pipeline.PROCESS,
         flow_run_id=current_flow_run_id(),
-        started_at=run_started(),
+        started_at=noted_time("run-start"),
         baseline_minutes=settings.bus_pass_baseline_minutes,
     )
     prepare_store()
@@ -172,11 +158,11 @@ def bus_pass(
                 forms=initial_answers(cards),
             )
             key = f"bus-pass-review-{round_no}"
-            offered = review_offered(key)
+            offered = noted_time(key)
             answer = wait_for_review(form, settings.review_timeout_s, key=key)
             answers = [a.answer() for a in answer.forms]
             answered = sum(a.decision != "later" for a in answers)
-            seconds = answer.minutes_spent * 60 or screen_seconds(
+            seconds = answer.minutes_spent * 60 or seconds_since(
                 offered, answered, settings.review_seconds_cap_per_item
             )
             outcome = apply_review(

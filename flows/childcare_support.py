@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow, task
+from prefect import flow
 from pydantic import Field
 
 from civicflow import models
@@ -31,7 +31,13 @@ from tasks.childcare import (
     list_new_applications,
     record_listing_problems,
 )
-from tasks.common import current_flow_run_id, prepare_store, publish_summary, save_summary
+from tasks.common import (
+    current_flow_run_id,
+    noted_time,
+    prepare_store,
+    publish_summary,
+    save_summary,
+)
 from tasks.review import ReviewerInput, wait_for_review
 
 
@@ -43,12 +49,6 @@ class ChildcareReviewInput(ReviewerInput):
     decisions: list[pipeline.ReviewDecision] = Field(
         default_factory=list, description="項目ごとの判断 / One decision per application"
     )
-
-
-@task(name="note-run-start", persist_result=True)
-def run_started() -> dt.datetime:
-    """When this run started (cached, so a run resumed after a suspend keeps its start)."""
-    return dt.datetime.now(dt.UTC)
 
 
 @flow(name="childcare-support", persist_result=True, log_prints=False)
@@ -68,7 +68,7 @@ def childcare_support(review: bool = True, today: dt.date | None = None) -> mode
     summary = models.RunSummary(
         process=pipeline.PROCESS,
         flow_run_id=current_flow_run_id(),
-        started_at=run_started(),
+        started_at=noted_time("run-start"),
         baseline_minutes=settings.childcare_baseline_minutes,
     )
     prepare_store()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from prefect import task
@@ -35,6 +36,16 @@ def current_flow_run_id() -> str | None:
     """The id of the flow run we are in, or None outside Prefect."""
     run_id = flow_run.get_id()
     return str(run_id) if run_id else None
+
+
+@task(name="note-time", persist_result=True)
+def noted_time(what: str) -> dt.datetime:
+    """Now, noted once per run and ``what`` (``run-start``, a review screen's key).
+
+    Cached: a run resumed after a suspend starts again from the top and gets the first
+    moment back, so its start and its reviewers' time stay right.
+    """
+    return dt.datetime.now(dt.UTC)
 
 
 @task(name="prepare-store")

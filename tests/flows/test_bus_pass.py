@@ -228,9 +228,9 @@ def test_real_scans_with_fake_engines_never_crash_the_batch(
 
 
 def test_reviewer_time_is_measured_per_screen_and_capped() -> None:
-    from flows.bus_pass import screen_seconds
+    from civicflow.review import seconds_since
 
     now = dt.datetime.now(dt.UTC)
-    assert 99 <= screen_seconds(now - dt.timedelta(seconds=100), 2, 300) <= 101
-    assert screen_seconds(now - dt.timedelta(hours=10), 2, 300) == 600  # left open overnight
-    assert screen_seconds(now - dt.timedelta(seconds=100), 0, 300) == 0  # nothing answered
+    assert 99 <= seconds_since(now - dt.timedelta(seconds=100), 2, 300) <= 101
+    assert seconds_since(now - dt.timedelta(hours=10), 2, 300) == 600  # left open overnight
+    assert seconds_since(now - dt.timedelta(seconds=100), 0, 300) == 0  # nothing answered
