@@ -38,6 +38,7 @@ from civicflow.forms.definition import (
 )
 from civicflow.ocr.checkbox import ring_density, stroke_density
 from civicflow.ocr.images import GrayImage
+from civicflow.ocr.levels import counts_above, level_counts, median_abs_deviation_of_counts
 from civicflow.ocr.registration import FORM_DPI, RegisteredPage
 
 #: Template pixels grown by this much (px at 200 dpi) before dropout: covers the alignment's
@@ -174,18 +175,20 @@ def _render(
     min_aspect: float = 0.0,
 ) -> GrayImage | None:
     """The kept ink on white, contrast-stretched and cut to its bounding box plus padding."""
-    if not keep.any():
+    rows = np.flatnonzero(keep.any(axis=1))
+    if rows.size == 0:
         return None
-    ys, xs = np.nonzero(keep)
-    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    cols = np.flatnonzero(keep.any(axis=0))
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    # Only the ink's bounding box is worked on (no kept pixel lies outside it).
+    keep = keep[y0:y1, x0:x1]
+    values = region[y0:y1, x0:x1].astype(np.float32)
     # the anti-aliased edge of each stroke stays; everything else becomes white
     halo = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    values = region.astype(np.float32)
     ink_level = float(np.percentile(values[keep], 5))
     span = max(paper - ink_level, 25.0)
-    stretched = np.clip((values - ink_level) * (255.0 / span), 0, 255)
-    stretched[~halo] = 255
-    crop = stretched[y0:y1, x0:x1]
+    crop = np.clip((values - ink_level) * (255.0 / span), 0, 255)
+    crop[~halo] = 255
     h, w = crop.shape
     pad_y = max(2, round(h * pad_ratio))
     pad_x = pad_y
@@ -210,6 +213,8 @@ def _struck_span(keep: npt.NDArray[np.bool_]) -> tuple[int, int] | None:
     if length >= keep.shape[1]:
         return None
     runs = cv2.morphologyEx(keep.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    if not runs.any():
+        return None  # no stroke that long at all (most lines)
     count, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     segments = [tuple(int(v) for v in stats[i][:4]) for i in range(1, count)]
     for i, (x0, y0, w0, h0) in enumerate(segments):
@@ -228,18 +233,18 @@ def _faint_threshold(region: GrayImage, paper: float) -> tuple[GrayImage, float]
     nearer the paper than the page's own: a thin pencil or a worn ballpoint shows.
     """
     smooth = np.asarray(cv2.GaussianBlur(region, (3, 3), 0), dtype=np.uint8)
-    light = smooth[smooth > paper - 40].astype(np.float32)
-    mad = float(np.median(np.abs(light - np.median(light)))) if light.size else 1.0
+    light = counts_above(level_counts(smooth), paper - 40)
+    mad = median_abs_deviation_of_counts(light) if light.any() else 1.0
     return smooth, paper - max(FAINT_MIN_CONTRAST, 4.0 * 1.4826 * mad)
 
 
 def _text_lines(
-    page: RegisteredPage, form: FormDefinition, f: FieldDefinition, dpi: int
+    page: RegisteredPage, mask: npt.NDArray[np.bool_], f: FieldDefinition, dpi: int
 ) -> list[CellCrop]:
     """One crop per written line of a free-text field."""
     area = f.cells[0].rect
     box = _clip(_px(area, dpi, TEXT_MARGIN_MM), page.image.shape)
-    region = _dropped(page, dropout_mask(form, dpi), box)
+    region = _dropped(page, mask, box)
     labels, stats, centroids = _strokes(region, page.ink_threshold)
     kept = stats[:, cv2.CC_STAT_AREA] > 0
     faint = False
@@ -306,7 +311,7 @@ def _text_lines(
 
 
 def _comb_cells(
-    page: RegisteredPage, form: FormDefinition, f: FieldDefinition, dpi: int
+    page: RegisteredPage, mask: npt.NDArray[np.bool_], f: FieldDefinition, dpi: int
 ) -> list[CellCrop]:
     """One crop per digit cell (comb fields and the digits of a date)."""
     digit_cells = [c for c in f.cells if c.kind == "digit"]
@@ -318,21 +323,29 @@ def _comb_cells(
     bottom = max(c.rect.bottom for c in digit_cells)
     span = Rect(left, top, right - left, bottom - top)
     box = _clip(_px(span, dpi, 0.6), page.image.shape)
-    region = _dropped(page, dropout_mask(form, dpi), box)
+    region = _dropped(page, mask, box)
     labels, stats, centroids = _strokes(region, page.ink_threshold)
     kept = stats[:, cv2.CC_STAT_AREA] > 0
     scale = dpi / MM_PER_INCH
     crops: list[CellCrop] = []
     cx = centroids[:, 0] + box[0]
+    left_x, top_y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right_x = left_x + stats[:, cv2.CC_STAT_WIDTH]
+    bottom_y = top_y + stats[:, cv2.CC_STAT_HEIGHT]
     for cell in digit_cells:
         x0 = cell.rect.x * scale
         x1 = cell.rect.right * scale
         members = kept & (cx >= x0) & (cx < x1)
-        keep = members[labels]
-        ink_px = int(keep.sum())
+        ink_px = int(stats[members, cv2.CC_STAT_AREA].sum())
         image = None
         if ink_px >= MIN_DIGIT_INK_PX:
-            image = _render(region, keep, page.paper_level, pad_ratio=0.18, min_aspect=0.8)
+            # the cell's strokes lie within their joint bounding box: label only that part
+            bx0, by0 = int(left_x[members].min()), int(top_y[members].min())
+            bx1, by1 = int(right_x[members].max()), int(bottom_y[members].max())
+            keep = members[labels[by0:by1, bx0:bx1]]
+            image = _render(
+                region[by0:by1, bx0:bx1], keep, page.paper_level, pad_ratio=0.18, min_aspect=0.8
+            )
         crops.append(CellCrop(cell.name, "digit", "", cell.rect.to_px(dpi), image, ink_px))
     return crops
 
@@ -349,10 +362,9 @@ def _check_zone(f: FieldDefinition, cell: Cell) -> Rect | None:
 
 
 def _check_cells(
-    page: RegisteredPage, form: FormDefinition, f: FieldDefinition, dpi: int
+    page: RegisteredPage, mask: npt.NDArray[np.bool_], f: FieldDefinition, dpi: int
 ) -> list[CellCrop]:
     """Ink density inside each check box and in a ring around its label."""
-    mask = dropout_mask(form, dpi)
     crops: list[CellCrop] = []
     for cell in f.cells:
         if cell.kind != "check":
@@ -390,30 +402,40 @@ def _check_cells(
     return crops
 
 
-def cut_field(page: RegisteredPage, form: FormDefinition, f: FieldDefinition) -> FieldCrops:
+def cut_field(
+    page: RegisteredPage,
+    form: FormDefinition,
+    f: FieldDefinition,
+    mask: npt.NDArray[np.bool_] | None = None,
+) -> FieldCrops:
     """Cut one field's cells from an aligned page.
 
     Args:
         page: The page aligned onto ``form``.
         form: The form definition.
         f: The field.
+        mask: The form's :func:`dropout_mask` at the page's resolution, when the caller
+            has it already (looking it up hashes the whole form definition).
 
     Returns:
         The field's crops: text lines, digit cells and/or check boxes.
     """
     dpi = page.transform.dpi
+    if mask is None:
+        mask = dropout_mask(form, dpi)
     crops = FieldCrops(f, f.box.to_px(dpi))
     if f.type in ("kanji_name", "katakana", "address", "wareki_date"):
-        crops.cells = _text_lines(page, form, f, dpi)
+        crops.cells = _text_lines(page, mask, f, dpi)
     elif f.type in ("postal_code", "phone", "digits"):
-        crops.cells = _comb_cells(page, form, f, dpi)
+        crops.cells = _comb_cells(page, mask, f, dpi)
     elif f.type == "date_comb":
-        crops.cells = _check_cells(page, form, f, dpi) + _comb_cells(page, form, f, dpi)
+        crops.cells = _check_cells(page, mask, f, dpi) + _comb_cells(page, mask, f, dpi)
     else:  # checkbox, checkbox_group
-        crops.cells = _check_cells(page, form, f, dpi)
+        crops.cells = _check_cells(page, mask, f, dpi)
     return crops
 
 
 def cut_fields(page: RegisteredPage, form: FormDefinition) -> dict[str, FieldCrops]:
     """Cut every field of the form from an aligned page, in form order."""
-    return {f.id: cut_field(page, form, f) for f in form.fields}
+    mask = dropout_mask(form, page.transform.dpi)
+    return {f.id: cut_field(page, form, f, mask) for f in form.fields}

@@ -31,6 +31,12 @@ import numpy.typing as npt
 from civicflow.errors import InputError
 from civicflow.forms.definition import MM_PER_INCH, FormDefinition, RegistrationMark
 from civicflow.ocr.images import GrayImage
+from civicflow.ocr.levels import (
+    counts_above,
+    level_counts,
+    median_abs_deviation_of_counts,
+    percentile_of_counts,
+)
 from civicflow.ocr.models import PageTransform
 
 #: The resolution the page is aligned to (the blank PNG and the synthetic scans use it).
@@ -125,11 +131,12 @@ def paper_and_ink(gray: GrayImage) -> tuple[float, float]:
     Returns:
         ``(paper_level, ink_threshold)``.
     """
-    sample = gray[::3, ::3].astype(np.float32)
-    paper = float(np.percentile(sample, 75))
-    light = sample[sample > paper - 60]
-    # the spread of the paper's own grain (median absolute deviation, robust to ink)
-    mad = float(np.median(np.abs(light - np.median(light)))) if light.size else 2.0
+    counts = level_counts(gray[::3, ::3])
+    paper = percentile_of_counts(counts, 75)
+    # the spread of the paper's own grain (median absolute deviation, robust to ink), over
+    # the light pixels only (levels above paper − 60)
+    light = counts_above(counts, paper - 60)
+    mad = median_abs_deviation_of_counts(light) if light.any() else 2.0
     sigma = 1.4826 * mad
     threshold = paper - max(INK_MIN_CONTRAST, INK_NOISE_SIGMAS * sigma)
     return paper, max(threshold, 40.0)
