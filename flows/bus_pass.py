@@ -106,8 +106,14 @@ def read_inbox(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.
     settings = get_settings()
     if settings.ocr_task_runner == "dask":
         return read_batch.with_options(task_runner=ocr_task_runner(settings))(paths, today, run_key)
-    # In this process the engines already use both cores for one crop: one file at a time.
-    return [report for chunk in _chunks(paths) for report in read_scans(chunk, today, run_key)]
+    # In this process the engines already use both cores for one crop: one file at a time,
+    # the next task's first file decoded while this task's last one is read.
+    chunks = _chunks(paths)
+    reports: list[pipeline.DocumentReport] = []
+    for k, chunk in enumerate(chunks):
+        then = chunks[k + 1][0] if k + 1 < len(chunks) else None
+        reports.extend(read_scans(chunk, today, run_key, then=then))
+    return reports
 
 
 @flow(name="bus-pass", persist_result=True, log_prints=False)

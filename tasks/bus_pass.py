@@ -1,6 +1,6 @@
 """Prefect tasks of the bus-pass process: thin wrappers over civicflow.bus_pass.
 
-One task per scanned file (a few hundred milliseconds of OCR each), never per field.
+One task per few scanned files (a few hundred milliseconds of OCR each), never per field.
 Results are persisted and cached per flow run, so a run resumed after a suspend (which
 starts again from the top) gets its readings back instead of reading the scans again.
 Results carry form IDs, counts and reason codes only (docs/decisions/004).
@@ -26,16 +26,23 @@ def list_inbox(limit: int | None = None) -> list[str]:
 
 
 @task(name="read-scanned-forms", persist_result=True, cache_policy=INPUTS + TASK_SOURCE)
-def read_scans(paths: list[str], today: dt.date, run_key: str) -> list[pipeline.DocumentReport]:
+def read_scans(
+    paths: list[str], today: dt.date, run_key: str, then: str | None = None
+) -> list[pipeline.DocumentReport]:
     """読取・交付: read a few files; enter, queue for review or quarantine each page.
 
     Runs wherever the task runner puts it (a Dask worker with CIVICFLOW_OCR_TASK_RUNNER=dask);
     the OCR engines load once per worker process. Each file is committed and moved on its
     own, so a retry after a crash skips what is done. ``run_key`` is the outer run's id: the
     reading subflow gets a new id when a suspended run resumes, the cache must not.
+    ``then`` is the first file of the next task in this process, decoded ahead.
     """
     return pipeline.read_documents(
-        [Path(p) for p in paths], get_settings(), today=today, flow_run_id=current_flow_run_id()
+        [Path(p) for p in paths],
+        get_settings(),
+        today=today,
+        flow_run_id=current_flow_run_id(),
+        then=[Path(then)] if then else [],
     )
 
 

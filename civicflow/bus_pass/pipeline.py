@@ -21,8 +21,9 @@ import datetime as dt
 import hashlib
 import logging
 import shutil
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -395,24 +396,94 @@ def _load(path: Path) -> list[PageImage] | InputError | None:
         return exc
 
 
+Decoded = list[PageImage] | InputError | None
+
+
+class _DecodeAhead:
+    """Decode scans in a helper thread ahead of the reader (先読み).
+
+    Decoding a scan (PNG/JPEG/TIFF/PDF) takes 20–40 ms and releases the GIL; done here it
+    overlaps with recognition instead of adding to it. One thread per process, shared by
+    the reading tasks, so that the first file of the next task is decoded while this
+    task's last file is read. A file that changed after it was decoded is decoded again.
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: dict[Path, tuple[tuple[int, int] | None, Future[Decoded]]] = {}
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def submit(self, paths: Sequence[Path]) -> None:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-ahead")
+            for path in paths:
+                if path not in self._ahead:
+                    self._ahead[path] = (self._stamp(path), self._pool.submit(_load, path))
+            while len(self._ahead) > self._keep:  # never read (a task that failed): let go
+                self._ahead.pop(next(iter(self._ahead)))[1].cancel()
+
+    def take(self, path: Path) -> Decoded:
+        with self._lock:
+            entry = self._ahead.pop(path, None)
+        if entry is not None:
+            stamp, future = entry
+            decoded = future.result()
+            if stamp is not None and stamp == self._stamp(path):
+                return decoded
+        return _load(path)
+
+
+_DECODE_AHEAD = _DecodeAhead()
+
+
 def read_documents(
-    paths: Sequence[Path], settings: Settings, *, today: dt.date, flow_run_id: str | None
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    today: dt.date,
+    flow_run_id: str | None,
+    then: Sequence[Path] = (),
 ) -> list[DocumentReport]:
     """:func:`read_document` for each file, decoding the next file while this one is read.
 
-    Decoding a scan (PNG/JPEG/TIFF/PDF) takes ~20 ms and releases the GIL; done in a
-    helper thread it overlaps with recognition instead of adding to it.
+    Args:
+        paths: The files to read, in order.
+        settings: The settings.
+        today: The processing date.
+        flow_run_id: The run, for the store's records.
+        then: The files the next call will read: the first is decoded during the last
+            file of this call.
+
+    Returns:
+        One report per file.
     """
+    form = load_form(settings.bus_pass_form)
+    registry = load_registry(settings)
     reports: list[DocumentReport] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-prefetch") as pool:
-        upcoming = pool.submit(_load, paths[0]) if paths else None
-        for i, path in enumerate(paths):
-            assert upcoming is not None
-            pages = upcoming.result()
-            upcoming = pool.submit(_load, paths[i + 1]) if i + 1 < len(paths) else None
-            reports.append(
-                read_document(path, settings, today=today, flow_run_id=flow_run_id, pages=pages)
+    _DECODE_AHEAD.submit(paths[:1])
+    for i, path in enumerate(paths):
+        _DECODE_AHEAD.submit(paths[i + 1 : i + 2] or then[:1])
+        reports.append(
+            read_document(
+                path,
+                settings,
+                today=today,
+                flow_run_id=flow_run_id,
+                form=form,
+                registry=registry,
+                pages=_DECODE_AHEAD.take(path),
             )
+        )
     return reports
 
 

@@ -280,3 +280,61 @@ def test_the_review_description_names_who_must_not_answer(
     cards, total = pipeline.offer_review(settings, "r1", limit=10)
     text = review_description(cards, total, round_no=2, not_reviewer=["sato"])
     assert "sato 以外" in text and "ダブルエントリー" in text
+
+
+def _page_png(path: Path, shade: int) -> None:
+    from PIL import Image
+
+    Image.new("L", (1240, 1754), shade).save(path)  # A4 at 150 dpi: big enough to read
+
+
+def test_decoding_ahead_gives_the_file_as_it_is_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ahead = pipeline._DecodeAhead()
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    _page_png(first, 250)
+    _page_png(second, 240)
+    decoded_by = []
+    real_load = pipeline._load
+
+    def counting_load(path: Path) -> Any:
+        decoded_by.append(path.name)
+        return real_load(path)
+
+    monkeypatch.setattr(pipeline, "_load", counting_load)
+    ahead.submit([first, second])
+    pages = ahead.take(first)
+    assert isinstance(pages, list) and int(pages[0].image.mean()) == 250  # type: ignore[union-attr]
+    assert decoded_by == ["a.png", "b.png"]  # decoded once, ahead
+
+    # The file changed after it was decoded ahead (a rescan under the same name).
+    _page_png(second, 100)
+    pages = ahead.take(second)
+    assert isinstance(pages, list) and int(pages[0].image.mean()) == 100  # type: ignore[union-attr]
+    assert decoded_by == ["a.png", "b.png", "b.png"]
+
+    assert ahead.take(tmp_path / "missing.png") is None  # read_document reports it
+
+
+def test_the_next_tasks_first_file_is_decoded_during_this_one(
+    settings: Settings,
+    bus_pass_fakes: Any,
+    scripted: dict[str, list[Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ahead = pipeline._DecodeAhead()
+    monkeypatch.setattr(pipeline, "_DECODE_AHEAD", ahead)
+    inbox = settings.bus_pass_inbox
+    for name in ("scan-0001.png", "scan-0002.png"):
+        bus_pass_fakes.drop(inbox, name)
+        scripted[name] = [bus_pass_fakes.reading(name)]
+    first, then = inbox / "scan-0001.png", inbox / "scan-0002.png"
+    reports = pipeline.read_documents(
+        [first], settings, today=TODAY, flow_run_id="run-1", then=[then]
+    )
+    assert [r.file for r in reports] == ["scan-0001.png"]
+    assert list(ahead._ahead) == [then]  # waiting for the next call
+    reports = pipeline.read_documents([then], settings, today=TODAY, flow_run_id="run-1")
+    assert [r.file for r in reports] == ["scan-0002.png"]
+    assert not ahead._ahead
