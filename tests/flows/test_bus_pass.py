@@ -234,3 +234,35 @@ def test_reviewer_time_is_measured_per_screen_and_capped() -> None:
     assert 99 <= seconds_since(now - dt.timedelta(seconds=100), 2, 300) <= 101
     assert seconds_since(now - dt.timedelta(hours=10), 2, 300) == 600  # left open overnight
     assert seconds_since(now - dt.timedelta(seconds=100), 0, 300) == 0  # nothing answered
+
+
+def test_the_ocr_benchmark_prints_the_figures_the_issue_names(tmp_path: Path) -> None:
+    """``civicflow bench ocr`` on three real scans: every figure there, and consistent."""
+    from flows.benchmarks import bench_ocr
+
+    result = bench_ocr(n=3, seed=5, work_dir=tmp_path)
+
+    named = {
+        "forms",
+        "fields",
+        "field_exact_raw",
+        "auto_accept_rate",
+        "auto_accepted_error_rate",
+        "review_rate",
+        "forms_per_s",
+        "recognizer_s",
+        "overhead_ratio",
+    }
+    assert named <= set(result)
+    assert result["forms"] == 3 and result["fields"] == 30
+    assert result["quarantined"] == result["bad_inputs_planted"]
+    for key in ("field_exact_raw", "auto_accept_rate", "auto_accepted_error_rate"):
+        assert 0.0 <= result[key] <= 1.0
+    assert result["auto_accept_rate"] + result["review_rate"] == pytest.approx(1.0)
+    assert 0 < result["recognizer_s"] < result["wall_s"]
+    assert result["overhead_ratio"] == pytest.approx(
+        result["wall_s"] / result["recognizer_s"], abs=0.002
+    )
+    assert result["forms_per_s"] == pytest.approx(3 / result["wall_s"], abs=0.002)
+    assert result["startup_s"] > 0  # engines and PDF renderer loaded before the clock
+    assert set(result["by_type"]) >= {"kanji_name", "postal_code", "date_comb"}
