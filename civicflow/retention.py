@@ -78,6 +78,7 @@ class RotationReport(BaseModel):
     archives_written: list[str] = Field(default_factory=list)  # e.g. "childcare/2026-10.zip"
     archives_deleted: list[str] = Field(default_factory=list)  # past the keeping period
     stale_temp_files_removed: int = 0  # leftovers of a run killed while writing a zip
+    review_crops_removed: int = 0  # crop folders of bus-pass forms no longer in review
     by_process: dict[str, int] = Field(default_factory=dict)  # files archived per process
 
 
@@ -201,6 +202,21 @@ def _protected_refs(settings: Settings) -> tuple[set[str], list[Path]]:
     refs |= {_PAGE_SUFFIX.sub("", r) for r in refs}
     paths = [Path(p).resolve() for _, p in quarantined if p]
     return {r for r in refs if r}, paths
+
+
+def _stale_crop_dirs(settings: Settings, refs: set[str], before: float) -> list[Path]:
+    """Crop folders of bus-pass forms that no longer wait for a person.
+
+    The review crops are copies of handwriting (personal data) kept only for the review
+    screen; the bus-pass flow deletes them when a form is decided, so only folders a crash
+    left behind remain here. A folder younger than ``before`` (a timestamp) is kept: the
+    nightly run may be writing it before its review item is committed.
+    """
+    return [
+        folder
+        for folder in _item_dirs(settings.bus_pass_crops_dir)
+        if not folder.is_symlink() and folder.name not in refs and folder.stat().st_mtime < before
+    ]
 
 
 def _is_protected(candidate: _Candidate, var_dir: Path, refs: set[str], paths: list[Path]) -> bool:
@@ -397,6 +413,8 @@ def rotate_files(
         statuses = repo.application_statuses(session, receipt_nos)
     refs, quarantined_paths = _protected_refs(settings)
     roots, store_files = _forbidden_roots(settings), _store_files(settings)
+    stale_crops = _stale_crop_dirs(settings, refs, (now - dt.timedelta(days=1)).timestamp())
+    report.review_crops_removed = len(stale_crops)
 
     groups: dict[tuple[str, str], list[_Candidate]] = defaultdict(list)
     for candidate in _candidates(settings, statuses, today, report):
@@ -426,6 +444,12 @@ def rotate_files(
         for path in expired:
             path.unlink()
             log.info("保存期間を過ぎたアーカイブを削除 / deleted expired archive %s", path.name)
+        for folder in stale_crops:
+            shutil.rmtree(folder)
+        if stale_crops:
+            log.info(
+                "確認済みの切出し画像を削除 / removed %d review crop folder(s)", len(stale_crops)
+            )
         per_process: Counter[str] = Counter()
         for (process, month), members in sorted(groups.items()):
             zip_path = archive_dir / process / f"{month}.zip"

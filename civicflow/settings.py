@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         return self.bus_pass_inbox_dir or self.var_dir / "scans" / "inbox"
 
     @property
+    def bus_pass_crops_dir(self) -> Path:
+        """Handwriting crops of bus-pass forms waiting for review, one folder per form ID."""
+        return self.var_dir / "bus_pass" / "crops"
+
+    @property
     def archive_dir(self) -> Path:
         """Processed input files, zipped per process and month by the retention flow."""
         return self.var_dir / "archive"

@@ -119,6 +119,11 @@ def retention_flow(
         f" / flow runs, artifacts deleted; {history.artifacts_kept} old artifacts kept"
         " (latest of their key, or of a run not finished)",
     ]
+    if files.review_crops_removed:
+        summary.notes.append(
+            f"{would}確認が済んだ申請書の切出し画像 {files.review_crops_removed} 件を削除"
+            " / review crops of decided bus-pass forms removed"
+        )
     if files.files_already_archived or files.stale_temp_files_removed:
         summary.notes.append(
             f"前回中断分の整理 / finished an interrupted run: {files.files_already_archived}"

@@ -117,6 +117,7 @@ class ReviewOutcome(BaseModel):
     forms_corrected: int = 0
     seconds: float = 0.0  # reviewer time counted for this screen
     problems: list[str] = Field(default_factory=list)  # for the operator: IDs and codes
+    decided: list[str] = Field(default_factory=list)  # form IDs entered or rejected here
 
 
 # --- the inbox ------------------------------------------------------------------------------
@@ -149,8 +150,24 @@ def scan_quarantine_dir(settings: Settings) -> Path:
 
 
 def crops_dir(settings: Settings, ref: str) -> Path:
-    """Review crops of one form (handwriting: personal data, kept under var only)."""
-    return settings.var_dir / "bus_pass" / "crops" / ref
+    """Review crops of one form (handwriting: personal data, kept under var only).
+
+    They exist only while the form waits for a person: :func:`apply_answers` deletes them
+    once the form is entered or rejected (the scan itself is kept and archived), and the
+    housekeeping flow removes any a crash left behind.
+    """
+    return settings.bus_pass_crops_dir / ref
+
+
+def remove_crops(settings: Settings, refs: Sequence[str]) -> int:
+    """Delete the review crops of forms that were decided; returns how many folders went."""
+    removed = 0
+    for ref in refs:
+        folder = crops_dir(settings, ref)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += not folder.exists()
+    return removed
 
 
 # --- the registry copy -----------------------------------------------------------------------
@@ -629,6 +646,7 @@ def apply_answers(
                 )
                 result.reviewed += 1
                 result.rejected += 1
+                result.decided.append(item.item_ref)
                 continue
             machine: dict[str, Any] = dict(proposed.get("values", {}))
             if stage == "first":
@@ -717,6 +735,9 @@ def apply_answers(
                 f"{item.item_ref}: double_entry_mismatch — 2人の入力が一致しません。別の職員がもう一度入力します"
                 " / the two entries differ; another reviewer enters it again"
             )
+    # Only after the decisions are committed: a crash before this line leaves the crops to
+    # the housekeeping flow, never a waiting form without its crops.
+    remove_crops(settings, result.decided)
     return result
 
 
@@ -764,6 +785,7 @@ def _finish(
         flow_run_id=flow_run_id,
     )
     result.entered += 1
+    result.decided.append(item.item_ref)
     result.fields_corrected += len(corrected)
     result.forms_corrected += bool(corrected)
     logger.info("form %s entered after review as pass %s", item.item_ref, pass_no)

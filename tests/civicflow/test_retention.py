@@ -206,6 +206,32 @@ def test_a_protected_item_is_archived_once_its_review_is_decided(store: Settings
     assert retention.rotate_files(store, now=NOW).files_archived == 2
 
 
+def _crops(settings: Settings, ref: str, when: dt.datetime) -> Path:
+    folder = settings.bus_pass_crops_dir / ref
+    _write(folder / "name.png", b"handwriting", when)
+    os.utime(folder, (when.timestamp(), when.timestamp()))
+    return folder
+
+
+def test_review_crops_of_decided_forms_are_removed_and_waiting_ones_kept(store: Settings) -> None:
+    waiting = _crops(store, "bus_pass-0003-p2", OLD)
+    _review(store, "bus_pass", "bus_pass-0003-p2")
+    quarantined = _crops(store, "bus_pass-0004-p1", OLD)
+    _quarantine(store, "bus_pass", "bus_pass-0004-p1")
+    left_by_a_crash = _crops(store, "bus_pass-0005-p1", OLD)
+    being_written = _crops(store, "bus_pass-0006-p1", NOW - dt.timedelta(hours=2))
+
+    dry = retention.rotate_files(store, now=NOW, dry_run=True)
+    assert dry.review_crops_removed == 1 and left_by_a_crash.is_dir()
+
+    report = retention.rotate_files(store, now=NOW)
+
+    assert report.review_crops_removed == 1
+    assert not left_by_a_crash.exists()
+    assert waiting.is_dir() and quarantined.is_dir() and being_written.is_dir()
+    assert not any(report.archives_written), "crops are deleted, never archived"
+
+
 def test_dry_run_counts_and_changes_nothing(office: Settings) -> None:
     before = sorted(p for p in office.var_dir.rglob("*") if p.is_file())
 

@@ -188,9 +188,12 @@ def test_a_critical_field_needs_two_different_reviewers_who_agree(
         flagged={"birth_date": "always_review", "name": "low_confidence"},
         values={"birth_date": "1950-04-08"},
     )
+    crops = pipeline.crops_dir(settings, "form-p1")
+    assert sorted(p.name for p in crops.iterdir()) == ["birth_date.png", "name.png"]
     first = _answer(settings, "sato", "r1", birth_date="昭和25年4月3日")
     assert (first.entered, first.awaiting_second) == (0, 1)
     assert _passes(settings) == 0
+    assert crops.is_dir(), "the second reviewer types from the same crops"
 
     cards, _ = pipeline.offer_review(settings, "r2", limit=10, only_second=True)
     assert cards[0].stage == "second"
@@ -204,7 +207,8 @@ def test_a_critical_field_needs_two_different_reviewers_who_agree(
     assert (differ.entered, differ.disagreements) == (0, 1)
 
     agree = _answer(settings, "tanaka", "r4", birth_date="S25.4.3", name="山田 花子")
-    assert agree.entered == 1
+    assert agree.entered == 1 and agree.decided == ["form-p1"]
+    assert not crops.exists(), "handwriting crops go once the form is decided"
     with session_scope(settings.db_url) as s:
         row = s.scalar(select(BusPassRow))
         assert row is not None
@@ -221,6 +225,7 @@ def test_a_bad_value_from_a_reviewer_is_refused_and_the_form_waits(
     _queue(settings, bus_pass_fakes, scripted, flagged={"postal_code": "postal_unknown"})
     outcome = _answer(settings, "sato", "r1", postal_code="105-001")
     assert outcome.entered == 0 and "郵便番号は7桁" in outcome.problems[0]
+    assert outcome.decided == [] and pipeline.crops_dir(settings, "form-p1").is_dir()
     assert pipeline.pending_count(settings) == 1
 
 
@@ -248,6 +253,7 @@ def test_a_rejection_is_final_and_listed_in_the_ledger(
         flow_run_id="r1",
     )
     assert outcome.rejected == 1 and pipeline.pending_count(settings) == 0
+    assert not pipeline.crops_dir(settings, "form-p1").exists()
     rows = ledger.ledger_rows(settings)
     assert [(r.form_ref, r.status) for r in rows] == [("form-p1", "不交付")]
 
