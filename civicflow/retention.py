@@ -11,6 +11,8 @@ Two kinds of work, both safe to run again at any time:
   replaced atomically: a run killed at any point neither loses nor duplicates a file.
   Files of items still waiting for a reviewer or in quarantine are never touched, nor the
   store's database, Prefect's home, the quarantine folders or the scanner's inbox.
+* :func:`trim_prefect_results` deletes the result files Prefect persisted for runs that
+  can no longer resume (it never deletes them itself).
 * :func:`purge_prefect_history` deletes finished flow runs (their task runs, states and
   inputs go with them server-side, logs shortly after) and artifacts older than
   ``retention_prefect_days`` through the Prefect API, in bounded batches.
@@ -80,6 +82,15 @@ class RotationReport(BaseModel):
     stale_temp_files_removed: int = 0  # leftovers of a run killed while writing a zip
     review_crops_removed: int = 0  # crop folders of bus-pass forms no longer in review
     by_process: dict[str, int] = Field(default_factory=dict)  # files archived per process
+
+
+class ResultTrimReport(BaseModel):
+    """What :func:`trim_prefect_results` deleted (or would delete, on a dry run)."""
+
+    before: dt.datetime
+    dry_run: bool = False
+    files_deleted: int = 0
+    bytes_deleted: int = 0
 
 
 class PrefectPurgeReport(BaseModel):
@@ -488,6 +499,40 @@ def rotate_files(
                 len(already),
             )
         report.by_process = dict(per_process)
+    return report
+
+
+# --- Prefect's result files -------------------------------------------------------------------
+def trim_prefect_results(
+    storage: Path, before: dt.datetime, *, dry_run: bool = False
+) -> ResultTrimReport:
+    """Delete Prefect's persisted results (and cache records) written before ``before``.
+
+    Every flow persists its tasks' results so that a run suspended for review can resume
+    without redoing them; nothing else reads them, and Prefect never deletes them. The
+    caller picks ``before`` older than any run that may still resume (see the retention
+    flow). Only regular files are deleted; links are not followed and no folder is removed.
+
+    Args:
+        storage: Prefect's local result folder (``PREFECT_RESULTS_LOCAL_STORAGE_PATH``).
+        before: Files last written before this moment go.
+        dry_run: Count only.
+    """
+    report = ResultTrimReport(before=before, dry_run=dry_run)
+    if not storage.is_dir() or storage.is_symlink():
+        return report
+    limit = before.timestamp()
+    for folder, dirs, files in os.walk(storage, followlinks=False):
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        for name in files:
+            path = Path(folder) / name
+            info = path.lstat()
+            if path.is_symlink() or not path.is_file() or info.st_mtime >= limit:
+                continue
+            if not dry_run:
+                path.unlink()
+            report.files_deleted += 1
+            report.bytes_deleted += info.st_size
     return report
 
 

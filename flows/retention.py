@@ -8,13 +8,15 @@
    deleted. Items still in review or quarantine are never touched.
 3. 実行履歴の削除 — finished flow runs (with their task runs and logs) and artifacts older
    than ``CIVICFLOW_RETENTION_PREFECT_DAYS`` are deleted from the Prefect server, in bounded
-   batches; paused, suspended, running and scheduled runs stay.
+   batches; paused, suspended, running and scheduled runs stay. Persisted result files as
+   old go too (never younger than the longest a run may wait for review, plus a day).
 4. 実行実績 — the counts are stored and published as the run's artifact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from prefect import flow, task
 
@@ -60,6 +62,15 @@ def purge_history(cutoff: dt.datetime, dry_run: bool) -> retention.PrefectPurgeR
     )
 
 
+@task(name="trim-prefect-results")
+def trim_results(before: dt.datetime, dry_run: bool) -> retention.ResultTrimReport:
+    """Delete persisted task and flow results written before ``before``."""
+    from prefect.settings import get_current_settings
+
+    storage = get_current_settings().results.local_storage_path
+    return retention.trim_prefect_results(Path(storage), before, dry_run=dry_run)
+
+
 def _megabytes(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
@@ -103,6 +114,10 @@ def retention_flow(
     prepare_store()
     files = rotate_files(archive_after_days, archive_keep_days, dry_run)
     history = purge_history(cutoff, dry_run)
+    # A run suspended for review resumes from its persisted results: keep every file a run
+    # still waiting (at most review_timeout_s) could need, with a day to spare.
+    waiting_since = started - dt.timedelta(seconds=settings.review_timeout_s, days=1)
+    results = trim_results(min(cutoff, waiting_since), dry_run)
 
     would = "（試行: 変更なし）/ dry run, nothing changed: " if dry_run else ""
     summary.notes += [
@@ -118,6 +133,8 @@ def retention_flow(
         f" {history.artifacts_deleted} 件を削除（{history.cutoff:%Y-%m-%d %H:%M} UTC 以前）"
         f" / flow runs, artifacts deleted; {history.artifacts_kept} old artifacts kept"
         " (latest of their key, or of a run not finished)",
+        f"{would}Prefect 結果ファイル {results.files_deleted} 件"
+        f" ({_megabytes(results.bytes_deleted)}) を削除 / persisted result files deleted",
     ]
     if files.review_crops_removed:
         summary.notes.append(

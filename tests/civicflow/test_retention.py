@@ -232,6 +232,26 @@ def test_review_crops_of_decided_forms_are_removed_and_waiting_ones_kept(store: 
     assert not any(report.archives_written), "crops are deleted, never archived"
 
 
+def test_old_prefect_result_files_are_deleted_and_recent_ones_kept(tmp_path: Path) -> None:
+    storage = tmp_path / "storage"
+    old = _write(storage / "3f2a9c", b'{"result": "old"}', OLD)
+    old_nested = _write(storage / "locks" / "a.lock", b"x", OLD)
+    recent = _write(storage / "9b1d07", b'{"result": "recent"}', RECENT)
+    outside = _write(tmp_path / "elsewhere" / "keep.json", b"{}", OLD)
+    (storage / "link").symlink_to(outside.parent, target_is_directory=True)
+    before = NOW - dt.timedelta(days=30)
+
+    dry = retention.trim_prefect_results(storage, before, dry_run=True)
+    assert (dry.files_deleted, dry.bytes_deleted) == (2, 18) and old.exists()
+
+    report = retention.trim_prefect_results(storage, before)
+
+    assert report.files_deleted == 2
+    assert not old.exists() and not old_nested.exists()
+    assert recent.exists() and outside.exists(), "links are not followed"
+    assert retention.trim_prefect_results(tmp_path / "missing", before).files_deleted == 0
+
+
 def test_dry_run_counts_and_changes_nothing(office: Settings) -> None:
     before = sorted(p for p in office.var_dir.rglob("*") if p.is_file())
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -13,6 +15,7 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import Artifact, FlowRun
 from prefect.exceptions import ObjectNotFound
+from prefect.settings import get_current_settings
 from prefect.states import (
     Cancelled,
     Completed,
@@ -138,9 +141,24 @@ def test_the_default_cutoff_keeps_recent_history(
 ) -> None:
     finished = _run(client, Running(), Completed())
     artifact = _artifact(client, finished)
+    storage = Path(get_current_settings().results.local_storage_path)
+    storage.mkdir(parents=True, exist_ok=True)
+    stale = storage / "retention-test-stale-result"
+    stale.write_text("{}")
+    long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).timestamp()
+    os.utime(stale, (long_ago, long_ago))
+    # Younger than the longest a suspended run waits for review plus a day: kept, even
+    # though the history cutoff (one day) is older.
+    waiting = storage / "retention-test-waiting-result"
+    waiting.write_text("{}")
+    recently = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)).timestamp()
+    os.utime(waiting, (recently, recently))
 
     summary = retention_flow(prefect_days=1)
 
     assert _exists(client, finished.id)
     assert _artifact_ids(client, [artifact]) == {artifact}
     assert summary.hours_saved > 0
+    assert not stale.exists() and waiting.exists()
+    assert any("result files deleted" in note for note in summary.notes)
+    waiting.unlink()
