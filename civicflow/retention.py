@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import zipfile
 import zlib
 from collections import Counter, defaultdict
@@ -522,12 +523,11 @@ def trim_prefect_results(
     if not storage.is_dir() or storage.is_symlink():
         return report
     limit = before.timestamp()
-    for folder, dirs, files in os.walk(storage, followlinks=False):
-        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+    for folder, _, files in os.walk(storage):  # does not descend into linked folders
         for name in files:
             path = Path(folder) / name
             info = path.lstat()
-            if path.is_symlink() or not path.is_file() or info.st_mtime >= limit:
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= limit:
                 continue
             if not dry_run:
                 path.unlink()

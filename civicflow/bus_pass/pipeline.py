@@ -159,15 +159,10 @@ def crops_dir(settings: Settings, ref: str) -> Path:
     return settings.bus_pass_crops_dir / ref
 
 
-def remove_crops(settings: Settings, refs: Sequence[str]) -> int:
-    """Delete the review crops of forms that were decided; returns how many folders went."""
-    removed = 0
+def remove_crops(settings: Settings, refs: Sequence[str]) -> None:
+    """Delete the review crops of forms that were decided (none there is fine)."""
     for ref in refs:
-        folder = crops_dir(settings, ref)
-        if folder.is_dir():
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += not folder.exists()
-    return removed
+        shutil.rmtree(crops_dir(settings, ref), ignore_errors=True)
 
 
 # --- the registry copy -----------------------------------------------------------------------
