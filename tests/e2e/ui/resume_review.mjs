@@ -85,26 +85,34 @@ const context = await chromium.launchPersistentContext(profile, {
 context.setDefaultTimeout(20_000);
 const page = context.pages()[0] ?? (await context.newPage());
 
+/** Pixels of the dialog's content scrolled out of sight (0 when it all shows). */
+function hiddenHeight(el) {
+  const box = [...el.querySelectorAll('*')].find(
+    (e) => /auto|scroll/.test(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight,
+  );
+  return box ? box.scrollHeight - box.clientHeight : 0;
+}
+
 /** Screenshot the page, or a dialog; `whole` grows the window so the scrolled dialog fits. */
 async function shot(name, dialog = null, { whole = false, from = null } = {}) {
   const file = path.join(opt.out, name);
   const viewport = page.viewportSize();
   if (whole) {
-    const hidden = await dialog.evaluate((el) => {
-      const box = [...el.querySelectorAll('*')].find(
-        (e) => /auto|scroll/.test(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight,
-      );
-      return box ? box.scrollHeight - box.clientHeight : 0;
-    });
+    const hidden = await dialog.evaluate(hiddenHeight);
     // the dialog is at most 80vh high
     const height = Math.min(16_000, Math.ceil((viewport.height * 0.8 + hidden) / 0.8) + 100);
     await page.setViewportSize({ width: viewport.width, height });
-    await page.waitForTimeout(300); // let it re-centre
+    // Let it grow and re-centre: on a slow machine a fixed pause was not always enough.
+    // Capped at 16,000 px, part of it may stay scrolled: then go on after 5 s.
+    for (let i = 0; i < 50 && (await dialog.evaluate(hiddenHeight)) > 0; i++) {
+      await page.waitForTimeout(100);
+    }
+    await page.waitForTimeout(300); // and re-centred
   }
-  if (from) {
+  const box = dialog ? await dialog.boundingBox() : null;
+  const top = from ? (await from.boundingBox()).y - 16 : 0;
+  if (from && box.y + box.height - top > 0) {
     // from one field down to the dialog's buttons: the answer without the description
-    const box = await dialog.boundingBox();
-    const top = (await from.boundingBox()).y - 16;
     await page.screenshot({
       path: file,
       clip: { x: box.x, y: top, width: box.width, height: box.y + box.height - top },
