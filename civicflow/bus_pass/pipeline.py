@@ -575,9 +575,10 @@ def offer_review(
         return cards, repo.count_pending_reviews(session, PROCESS)
 
 
-def _normalise(
+def normalise_answer(
     form: FormDefinition, answer: ReviewAnswer, wanted: Sequence[str]
 ) -> tuple[dict[str, Any], list[str]]:
+    """The values to enter for the ``wanted`` fields of an answer, and what was refused."""
     fields = field_map(form)
     values: dict[str, Any] = {}
     problems: list[str] = []
@@ -646,7 +647,7 @@ def apply_answers(
             machine: dict[str, Any] = dict(proposed.get("values", {}))
             if stage == "first":
                 wanted = list(proposed.get("flagged", []))
-                values, problems = _normalise(form, answer, wanted)
+                values, problems = normalise_answer(form, answer, wanted)
                 if problems:
                     result.problems += [f"{item.item_ref}: {p}" for p in problems]
                     continue
@@ -683,7 +684,7 @@ def apply_answers(
                 continue
             # second (or later) entry: the critical fields typed again, blind
             critical = list(proposed.get("critical", []))
-            values, problems = _normalise(form, answer, critical)
+            values, problems = normalise_answer(form, answer, critical)
             missing = [fid for fid in critical if fid not in values]
             if problems or missing:
                 result.problems += [f"{item.item_ref}: {p}" for p in problems]

@@ -135,20 +135,14 @@ def _wait_state(run_id: str, env: dict[str, str], wanted: set[str], timeout: flo
 
 def _approvable_as_read(settings: Settings, item: ReviewItemRow) -> bool:
     """Whether approving the prefilled readings unchanged is a valid first entry."""
-    from civicflow.bus_pass.entries import EntryError, field_map, normalize_entry
+    from civicflow.bus_pass.pipeline import normalise_answer
     from civicflow.bus_pass.review import build_card, initial_answers
     from civicflow.forms.definition import load_form
 
     form = load_form(settings.bus_pass_form)
-    fields = field_map(form)
     (prefilled,) = initial_answers([build_card(form, item)])
-    values = prefilled.answer().values
-    try:
-        for field_id in item.proposed.get("flagged", []):
-            normalize_entry(fields[field_id], values.get(field_id, ""))
-    except EntryError:
-        return False
-    return True
+    _, refused = normalise_answer(form, prefilled.answer(), item.proposed.get("flagged", []))
+    return not refused
 
 
 def _bus_pass_review_in_two_rounds(out: str, var_dir: Path, env: dict[str, str]) -> None:
